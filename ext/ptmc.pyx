@@ -1,0 +1,290 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Parallel-tempering Monte Carlo kernel for the 3D Edwards-Anderson Ising spin glass.
+
+Arithmetic only: the Python wrapper (``spinglass_ml.simulation``) validates arguments, allocates every
+array, seeds the random streams and decides the number of threads. All state lives in the arrays passed
+in, so a run split into several calls (for progress reports and checkpoints) is bit-identical to one call.
+
+Layout of one disorder instance (leading axis ``i`` of every array):
+
+* ``R = 2*n_T`` configurations ("slots"); chain ``c`` (replica a or b) holds slots whose temperature is
+  given by the permutation ``perm[i, c, t]`` = slot at temperature index ``t``. Exchanges permute slots,
+  never copy spins.
+* ``spins[i, site, slot]`` float32 ±1, slots innermost: the update of one site runs over all R slots at
+  once in a loop the compiler vectorises (SIMD), each slot with its own xoshiro128+ lane.
+
+Per sweep: a sequential Metropolis sweep over the sites (all slots at once), then a replica-exchange pass
+over neighbouring temperatures for each chain, then measurements.
+"""
+
+import numpy as np
+
+from cython.parallel cimport parallel, prange
+from libc.math cimport exp
+from libc.stdint cimport int8_t, int32_t, uint32_t
+from libc.stdlib cimport free, malloc
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+
+    /* exp(x) for -87.3 <= x <= 0 in float32: x = n ln2 + r with |r| <= ln2/2, degree-6 Taylor polynomial
+       (truncation error < 1.2e-7 relative), 2^n from the exponent bits. Branch-free and vectorisable.
+       Max relative error against exp in double precision: see tests/test_kernel.py. */
+    static inline float ptmc_expf(float x) {
+        const float log2e = 1.44269504088896341f;
+        const float ln2_hi = 0.693145751953125f, ln2_lo = 1.42860682030941723e-6f;
+        x = x < -87.0f ? -87.0f : x;
+        int32_t n = -(int32_t)(0.5f - x * log2e);          /* floor(x*log2e + 1/2) for x <= 0 */
+        float nf = (float)n;
+        float r = (x - nf * ln2_hi) - nf * ln2_lo;
+        float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6.0f + r * (1.0f / 24.0f
+                  + r * (1.0f / 120.0f + r * (1.0f / 720.0f))))));
+        int32_t bits = (n + 127) << 23;
+        float scale;
+        memcpy(&scale, &bits, sizeof scale);
+        return p * scale;
+    }
+
+    /* xoshiro128+ step; returns a uniform float in (0, 1) from the top 24 bits, centred on its grid. */
+    static inline float ptmc_uniform(uint32_t *s0, uint32_t *s1, uint32_t *s2, uint32_t *s3) {
+        uint32_t res = *s0 + *s3, t = *s1 << 9;
+        *s2 ^= *s0; *s3 ^= *s1; *s1 ^= *s2; *s0 ^= *s3; *s2 ^= t;
+        *s3 = (*s3 << 11) | (*s3 >> 21);
+        return ((float)(int32_t)(res >> 8) + 0.5f) * 5.9604644775390625e-8f;
+    }
+
+    /* Metropolis update of one site in all R slots. row: the site's spins; n0..n5: its neighbours' rows;
+       j: the six couplings; beta: inverse temperature of each slot; s0..s3: xoshiro lanes; de: per-slot
+       energy change accumulated over the sweep. */
+    static inline void ptmc_update_site(int R, float *restrict row,
+            const float *restrict n0, const float *restrict n1, const float *restrict n2,
+            const float *restrict n3, const float *restrict n4, const float *restrict n5,
+            const float *restrict j, const float *restrict beta,
+            uint32_t *restrict s0, uint32_t *restrict s1, uint32_t *restrict s2, uint32_t *restrict s3,
+            float *restrict de) {
+        const float j0 = j[0], j1 = j[1], j2 = j[2], j3 = j[3], j4 = j[4], j5 = j[5];
+        for (int r = 0; r < R; ++r) {
+            float h = j0 * n0[r] + j1 * n1[r] + j2 * n2[r] + j3 * n3[r] + j4 * n4[r] + j5 * n5[r];
+            float s = row[r];
+            float d = 2.0f * s * h;
+            float x = -beta[r] * d;
+            float p = ptmc_expf(x < 0.0f ? x : 0.0f);
+            float u = ptmc_uniform(s0 + r, s1 + r, s2 + r, s3 + r);
+            int acc = u < p;
+            row[r] = acc ? -s : s;
+            de[r] += acc ? d : 0.0f;
+        }
+    }
+    """
+    float ptmc_expf(float x) nogil
+    float ptmc_uniform(uint32_t *s0, uint32_t *s1, uint32_t *s2, uint32_t *s3) nogil
+    void ptmc_update_site(int R, float *row, const float *n0, const float *n1, const float *n2,
+                          const float *n3, const float *n4, const float *n5, const float *j,
+                          const float *beta, uint32_t *s0, uint32_t *s1, uint32_t *s2, uint32_t *s3,
+                          float *de) nogil
+
+cdef enum:
+    # rows of the window accumulators ``acc[i, k, t]``
+    ACC_ENERGY = 0
+    ACC_LINK = 1
+    ACC_Q2 = 2
+    ACC_Q4 = 3
+    ACC_QK2 = 4
+    # largest number of slots (2 n_T) per instance
+    MAXR = 512
+
+
+cpdef float expf_fast(float x) noexcept nogil:
+    """The kernel's float32 exponential (valid for x <= 0), exposed for its accuracy test."""
+    return ptmc_expf(x)
+
+
+cdef inline int log_bin(long u) noexcept nogil:
+    """Log bin of 0-based sweep index u: bin k holds 2^k <= u < 2^(k+1); u = 0 joins bin 0."""
+    cdef int k = 0
+    while u > 1:
+        u >>= 1
+        k += 1
+    return k
+
+
+cdef void run_instance(
+    float *spins, double *energy, int32_t *perm, uint32_t *lanes, uint32_t *xrng,
+    const float *J6, const int32_t *nbr, const double *betas, double *acc, double *bins,
+    double *swaps, int8_t *snaps, const double *cosk, const double *sink,
+    int L, int n_T, int n_bins, long sweep_start, long sweep_stop, long sweeps_total, int n_con,
+    float *Q, float *planes,
+) noexcept nogil:
+    """Advance one instance from sweep_start to sweep_stop (0-based, exclusive); see run() for layouts."""
+    cdef int N = L * L * L
+    cdef int R = 2 * n_T
+    cdef long n_meas = sweeps_total // 2
+    cdef long w0 = sweeps_total - n_meas
+    cdef long stride = n_meas // n_con
+    cdef float beta_slot[MAXR]
+    cdef float de[MAXR]
+    cdef float ql[MAXR]  # sums of products of ±1: exact in float32 up to 2^24
+    cdef float qs[MAXR]
+    cdef int i, r, t, c, d, x, a, b, k
+    cdef long u
+    cdef long snap
+    cdef double delta, e_t, q, q2, re, im, qk2
+    cdef float *row
+    cdef const int32_t *nb
+    cdef const float *jj
+    cdef float *Qi
+    cdef float *Qn
+    cdef float *P0
+    cdef float *P1
+    cdef float *P2
+
+    for c in range(2):
+        for t in range(n_T):
+            beta_slot[perm[c * n_T + t]] = <float> betas[t]
+
+    for u in range(sweep_start, sweep_stop):
+        # Metropolis sweep, all slots of a site at once
+        for r in range(R):
+            de[r] = 0.0
+        for i in range(N):
+            nb = nbr + 6 * i
+            jj = J6 + 6 * i
+            ptmc_update_site(R, spins + i * R,
+                             spins + nb[0] * R, spins + nb[1] * R, spins + nb[2] * R,
+                             spins + nb[3] * R, spins + nb[4] * R, spins + nb[5] * R,
+                             jj, beta_slot, lanes, lanes + R, lanes + 2 * R, lanes + 3 * R, de)
+        for r in range(R):
+            energy[r] += de[r]
+
+        # replica exchange between neighbouring temperatures, chain a then chain b
+        for c in range(2):
+            for t in range(n_T - 1):
+                a = perm[c * n_T + t]
+                b = perm[c * n_T + t + 1]
+                delta = (betas[t] - betas[t + 1]) * (energy[a] - energy[b])
+                if delta >= 0.0 or ptmc_uniform(xrng, xrng + 1, xrng + 2, xrng + 3) < exp(delta):
+                    perm[c * n_T + t] = b
+                    perm[c * n_T + t + 1] = a
+                    beta_slot[a] = <float> betas[t + 1]
+                    beta_slot[b] = <float> betas[t]
+                    if u >= w0:
+                        swaps[t] += 1.0
+
+        # site overlaps Q[i, t] = s_i^a s_i^b at each temperature
+        for i in range(N):
+            row = spins + i * R
+            Qi = Q + i * n_T
+            for t in range(n_T):
+                Qi[t] = row[perm[t]] * row[perm[n_T + t]]
+
+        # link overlap (every sweep, for the log-binned equilibration test)
+        for t in range(n_T):
+            ql[t] = 0.0
+        for i in range(N):
+            Qi = Q + i * n_T
+            for d in range(3):
+                Qn = Q + nbr[6 * i + d] * n_T
+                for t in range(n_T):
+                    ql[t] += Qi[t] * Qn[t]
+        k = log_bin(u)
+        for t in range(n_T):
+            q = ql[t] / (3.0 * N)
+            e_t = (energy[perm[t]] + energy[perm[n_T + t]]) / (2.0 * N)
+            bins[(0 * n_T + t) * n_bins + k] += e_t
+            bins[(1 * n_T + t) * n_bins + k] += q
+            if u >= w0:
+                acc[ACC_ENERGY * n_T + t] += e_t
+                acc[ACC_LINK * n_T + t] += q
+        if u < w0:
+            continue
+
+        # window measurements: q, q^2, q^4 and |q(k_min)|^2 / N from plane sums along each axis
+        for t in range(3 * L * n_T):
+            planes[t] = 0.0
+        for t in range(n_T):
+            qs[t] = 0.0
+        for i in range(N):
+            Qi = Q + i * n_T
+            P0 = planes + (i // (L * L)) * n_T
+            P1 = planes + (L + (i // L) % L) * n_T
+            P2 = planes + (2 * L + i % L) * n_T
+            for t in range(n_T):
+                P0[t] += Qi[t]
+                P1[t] += Qi[t]
+                P2[t] += Qi[t]
+                qs[t] += Qi[t]
+        for t in range(n_T):
+            q = qs[t] / N
+            q2 = q * q
+            acc[ACC_Q2 * n_T + t] += q2
+            acc[ACC_Q4 * n_T + t] += q2 * q2
+            qk2 = 0.0
+            for d in range(3):
+                re = 0.0
+                im = 0.0
+                for x in range(L):
+                    re += planes[(d * L + x) * n_T + t] * cosk[x]
+                    im += planes[(d * L + x) * n_T + t] * sink[x]
+                qk2 += (re * re + im * im) / N
+            acc[ACC_QK2 * n_T + t] += qk2 / 3.0
+
+        # overlap snapshots, evenly spaced over the window
+        if (u - w0 + 1) % stride == 0:
+            snap = (u - w0 + 1) // stride - 1
+            if snap < n_con:
+                for t in range(n_T):
+                    for i in range(N):
+                        snaps[(t * n_con + snap) * N + i] = <int8_t> Q[i * n_T + t]
+
+
+def run(
+    float[:, :, ::1] spins,           # IN/OUT (n_i, N, R)        ±1 spins, slots innermost
+    double[:, ::1] energy,            # IN/OUT (n_i, R)           total energy of each slot
+    int32_t[:, :, ::1] perm,          # IN/OUT (n_i, 2, n_T)      slot at each (chain, temperature)
+    uint32_t[:, :, ::1] lanes,        # IN/OUT (n_i, 4, R)        xoshiro128+ state of each slot's lane
+    uint32_t[:, ::1] xrng,            # IN/OUT (n_i, 4)           xoshiro128+ state of the exchange stream
+    const float[:, :, ::1] J6,        # IN     (n_i, N, 6)        couplings to the six neighbours
+    const int32_t[:, ::1] nbr,        # IN     (N, 6)             neighbour table
+    const double[::1] betas,          # IN     (n_T,)             inverse temperatures, descending
+    double[:, :, ::1] acc,            # IN/OUT (n_i, 5, n_T)      window sums: e, q_l, q^2, q^4, qk2
+    double[:, :, :, ::1] bins,        # IN/OUT (n_i, 2, n_T, n_bins) log-bin sums of e and q_l
+    double[:, ::1] swaps,             # IN/OUT (n_i, n_T - 1)     accepted exchanges in the window
+    int8_t[:, :, :, ::1] snaps,       # OUT    (n_i, n_T, n_con, N) overlap snapshots
+    long sweep_start,
+    long sweep_stop,
+    long sweeps_total,
+    int num_threads,
+):
+    """Advance every instance from sweep_start to sweep_stop (0-based sweep indices, exclusive).
+
+    Instances are independent and distributed over ``num_threads`` OpenMP threads; each instance is
+    computed by one thread from its own state only, so the result does not depend on the thread count.
+    """
+    cdef int n_i = spins.shape[0]
+    cdef int N = spins.shape[1]
+    cdef int R = spins.shape[2]
+    cdef int n_T = betas.shape[0]
+    cdef int n_bins = bins.shape[3]
+    cdef int n_con = snaps.shape[2]
+    cdef int L = round(N ** (1.0 / 3.0))
+    cdef int inst
+    cdef float *Q
+    cdef float *planes
+    if L * L * L != N or R != 2 * n_T or R > MAXR or n_T < 2:
+        raise ValueError("inconsistent kernel array shapes")
+    cdef double[::1] cosk = np.cos(2.0 * np.pi * np.arange(L) / L)
+    cdef double[::1] sink = np.sin(2.0 * np.pi * np.arange(L) / L)
+    if n_i == 0 or sweep_stop <= sweep_start:
+        return
+    with nogil, parallel(num_threads=num_threads):
+        Q = <float *> malloc(sizeof(float) * N * n_T)
+        planes = <float *> malloc(sizeof(float) * 3 * L * n_T)
+        for inst in prange(n_i, schedule="dynamic"):
+            run_instance(&spins[inst, 0, 0], &energy[inst, 0], &perm[inst, 0, 0], &lanes[inst, 0, 0],
+                         &xrng[inst, 0], &J6[inst, 0, 0], &nbr[0, 0], &betas[0], &acc[inst, 0, 0],
+                         &bins[inst, 0, 0, 0], &swaps[inst, 0], &snaps[inst, 0, 0, 0], &cosk[0], &sink[0],
+                         L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes)
+        free(Q)
+        free(planes)

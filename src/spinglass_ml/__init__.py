@@ -1,0 +1,6 @@
+"""CNN phase classification of the 3D Edwards-Anderson spin glass with poisoned training sets.
+
+Modules, one concern each: ``lattice`` (geometry and reference observables), ``simulation`` (the
+parallel-tempering kernel's Python side), ``mcio`` (the Monte Carlo HDF5 contract), ``exact`` (exact
+enumeration of tiny lattices), ``reference`` (the NumPy baseline implementation).
+"""
