@@ -1,0 +1,250 @@
+"""The parallel-tempering kernel: physics against exact enumeration and equilibrium identities,
+invariants of its output, determinism, checkpoint/resume, and argument validation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from spinglass_ml import _ptmc
+from spinglass_ml.diagnostics import equilibration_checks, identity_check
+from spinglass_ml.exact import thermal_averages
+from spinglass_ml.lattice import energy, link_overlap, overlap_k2
+from spinglass_ml.simulation import (
+    STREAM_MC,
+    instance_seed,
+    log_bin_counts,
+    run_pt,
+    simulate_chunk,
+    temperature_grid,
+)
+
+GAUSS_T = temperature_grid(0.8, 1.21, 20)
+
+
+def chunk(**kw):
+    args = dict(disorder="gaussian", L=4, temperatures=GAUSS_T[::4], sweeps=64, n_con=4, seed=7,
+                first_instance=0, n_instances=4, threads=1)  # fmt: skip
+    args.update(kw)
+    return simulate_chunk(**args)
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+# --- physics -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("disorder", ["gaussian", "bimodal", "ring"])
+def test_kernel_matches_exact_enumeration_on_L2(disorder, ring_couplings):
+    """64 independent runs of one L = 2 sample (2 x 2 x 2, double bonds) against exact thermal averages.
+
+    "ring" is a ±J sample with zero-field spins on which always flipping them is not ergodic (conftest).
+    Tolerance 4.5 standard errors of the mean over runs plus 1e-4 (for excitations too rare to show up in
+    any run, where the standard error is 0): per comparison a false failure has probability about 7e-6;
+    over the 3 x 5 x 6 = 90 comparisons of this test about 6e-4. Seeds are fixed, so the outcome is
+    deterministic; the rate is what a different seed would give.
+    """
+    T = temperature_grid(0.4, 2.0, 6)
+    rng = np.random.default_rng(11)
+    samples = {
+        "gaussian": rng.standard_normal((3, 2, 2, 2)),
+        "bimodal": rng.choice([-1.0, 1.0], size=(3, 2, 2, 2)),
+        "ring": ring_couplings,
+    }
+    J = samples[disorder].astype(np.float32)
+    n = 64
+    seeds = [instance_seed(3, "bimodal", 2, i, STREAM_MC) for i in range(n)]
+    res = run_pt(np.repeat(J[None], n, axis=0), T, 4096, 4, seeds, threads=2)
+    exact = thermal_averages(J, T)
+    for key in ("energy", "link_overlap", "q2", "q4", "qk2"):
+        mean = res[key].mean(axis=0)
+        sem = res[key].std(axis=0, ddof=1) / np.sqrt(n)
+        assert np.all(np.abs(mean - exact[key]) <= 4.5 * sem + 1e-4), (key, mean, exact[key], sem)
+
+
+def test_equilibration_diagnostics_tell_equilibrated_from_short_runs():
+    """e = -(3/T)(1 - q_l) for the disorder average of Gaussian samples, only in equilibrium.
+
+    128 samples at L = 4: after 4096 sweeps the identity and the log-bin tests pass at every temperature
+    (4 sigma per temperature: a false alarm over the 20 temperatures and 3 checks has probability about
+    4e-3 for a new seed); after 16 sweeps the identity gap exceeds 10 sigma at every temperature, with the
+    energy still above and -(3/T)(1 - q_l) still below the equilibrium value.
+    """
+    T = GAUSS_T
+    long = equilibration_checks(chunk(temperatures=T, sweeps=4096, n_instances=128, threads=2), "gaussian")
+    assert [c.passed for c in long] == [True, True, True], [c.describe() for c in long]
+    short = chunk(temperatures=T, sweeps=16, n_instances=128, threads=2)
+    identity = identity_check(short["energy"], short["link_overlap"], T)
+    assert np.all(identity.z > 10.0) and identity.failed == list(T)
+    assert not any(c.passed for c in equilibration_checks(short, "gaussian"))
+
+
+def test_log_bins_converge_and_last_bin_is_the_window():
+    sweeps = 1024
+    d = chunk(sweeps=sweeps, n_instances=16, threads=2)
+    assert np.array_equal(log_bin_counts(sweeps), [2, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+    # for sweeps a power of two, the last log bin is exactly the measurement window
+    np.testing.assert_allclose(d["logbins/energy"][..., -1], d["energy"], rtol=1e-12)
+    np.testing.assert_allclose(d["logbins/link_overlap"][..., -1], d["link_overlap"], rtol=1e-12)
+    e = d["logbins/energy"].mean(axis=0)
+    assert np.all(e[:, 0] > e[:, -1] + 0.3)  # relaxation from the random start is visible
+    assert np.all(np.abs(e[:, -1] - e[:, -2]) < 0.02)  # and over by the last two bins
+
+
+def test_output_invariants():
+    d = chunk(sweeps=256, n_instances=3)
+    L, n_T = 4, GAUSS_T[::4].size
+    assert d["overlaps"].shape == (3, n_T, 4, L, L, L) and d["overlaps"].dtype == np.int8
+    assert set(np.unique(d["overlaps"])) <= {-1, 1}
+    assert set(np.unique(d["final_spins"])) <= {-1, 1}
+    assert np.all((d["swap_acceptance"] > 0) & (d["swap_acceptance"] < 1))
+    assert np.all((d["q2"] > 0) & (d["q2"] <= 1) & (d["q4"] <= d["q2"]) & (d["q4"] >= d["q2"] ** 2 - 1e-12))
+    assert np.all(np.abs(d["link_overlap"]) <= 1) and np.all(d["qk2"] >= 0)
+    # the last snapshot is the final state: its overlap and q(k) agree with final_spins
+    q_last = d["final_spins"][:, :, 0] * d["final_spins"][:, :, 1]
+    np.testing.assert_array_equal(d["overlaps"][:, :, -1], q_last)
+    for i in range(3):
+        np.testing.assert_array_equal(d["couplings"][i], chunk(first_instance=i, n_instances=1)["couplings"][0])
+    assert overlap_k2(q_last).shape == (3, n_T)
+    assert link_overlap(d["final_spins"][:, :, 0], d["final_spins"][:, :, 1]).shape == (3, n_T)
+
+
+def test_final_spins_reproduce_tracked_energies():
+    T = GAUSS_T
+    seeds = [instance_seed(1, "gaussian", 6, i, STREAM_MC) for i in range(2)]
+    J = np.stack([np.random.default_rng(i).standard_normal((3, 6, 6, 6)).astype(np.float32) for i in range(2)])
+    res = run_pt(J, T, 512, 2, seeds, threads=1)
+    recomputed = np.stack([energy(res["final_spins"][i], J[i]) for i in range(2)])
+    # the kernel accumulates float32 energy changes: agreement to float32 rounding, far below one flip
+    np.testing.assert_allclose(res["final_energy"], recomputed, atol=1e-3)
+
+
+def test_fast_exp_accuracy():
+    """The kernel's float32 exp: relative error below 4e-7 (about 3 float32 ulp) on [-87, 0]."""
+    x = -np.linspace(0.0, 87.0, 200_001).astype(np.float32)
+    got = np.array([_ptmc.expf_fast(v) for v in x], dtype=np.float64)
+    rel = np.abs(got / np.exp(x.astype(np.float64)) - 1.0)
+    assert rel.max() < 4e-7
+    assert _ptmc.expf_fast(0.0) == 1.0
+
+
+# --- determinism and checkpoints ---------------------------------------------------------------------------
+
+
+def test_same_seed_same_data_and_other_seed_differs():
+    assert_same(chunk(), chunk())
+    assert not np.array_equal(chunk()["overlaps"], chunk(seed=8)["overlaps"])
+
+
+def test_thread_count_does_not_change_results():
+    assert_same(chunk(n_instances=5, threads=1), chunk(n_instances=5, threads=2))
+
+
+def test_instruction_set_paths_are_bit_identical(monkeypatch):
+    if _ptmc.simd_path() == "baseline":
+        pytest.skip("this CPU has no AVX2: only the baseline path exists here")
+    fast = chunk(n_instances=3)
+    monkeypatch.setenv("SPINGLASS_KERNEL_BASELINE", "1")
+    assert _ptmc.simd_path() == "baseline"
+    assert_same(fast, chunk(n_instances=3))
+
+
+def test_chunking_does_not_change_results():
+    whole = chunk(n_instances=3, first_instance=5)
+    parts = [chunk(n_instances=1, first_instance=5 + i) for i in range(3)]
+    for key in whole:
+        joined = whole[key] if key == "temperatures" else np.concatenate([p[key] for p in parts])
+        np.testing.assert_array_equal(whole[key], joined, err_msg=key)
+
+
+def test_therm_runs_share_couplings_with_full_runs():
+    np.testing.assert_array_equal(chunk(sweeps=64)["couplings"], chunk(sweeps=32)["couplings"])
+
+
+def test_killed_and_resumed_run_is_bit_identical(tmp_path):
+    ckpt = tmp_path / "state.npz"
+    script = textwrap.dedent(f"""
+        from spinglass_ml.simulation import simulate_chunk, temperature_grid
+        simulate_chunk(disorder="bimodal", L=6, temperatures=temperature_grid(1.05, 1.25, 12), sweeps=20000,
+                       n_con=5, seed=3, first_instance=0, n_instances=4, threads=1,
+                       checkpoint_path={str(ckpt)!r}, checkpoint_interval=0.0)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 60
+    while not ckpt.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert ckpt.exists(), "the child never wrote a checkpoint"
+    with np.load(ckpt) as z:
+        resumed_from = int(z["sweeps_done"])
+    assert 0 < resumed_from < 20000
+
+    kw = dict(disorder="bimodal", L=6, temperatures=temperature_grid(1.05, 1.25, 12), sweeps=20000, n_con=5,
+              seed=3, first_instance=0, n_instances=4, threads=1)  # fmt: skip
+    messages = []
+    resumed = simulate_chunk(**kw, checkpoint_path=ckpt, checkpoint_interval=3600.0, progress=messages.append)
+    assert any("resuming" in m for m in messages)
+    assert_same(resumed, simulate_chunk(**kw))
+
+
+def test_checkpoint_of_another_run_is_ignored(tmp_path):
+    ckpt = tmp_path / "state.npz"
+    chunk(sweeps=64, checkpoint_path=ckpt, checkpoint_interval=0.0)
+    messages = []
+    other = chunk(sweeps=128, checkpoint_path=ckpt, progress=messages.append)
+    assert not any("resuming" in m for m in messages)
+    assert_same(other, chunk(sweeps=128))
+
+
+def test_progress_reports_sweeps_and_time_left():
+    messages = []
+    chunk(progress=messages.append)
+    assert messages and "64/64" in messages[-1] and "left" in messages[-1]
+
+
+# --- validation -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kw, word",
+    [
+        (dict(L=1), "L"),
+        (dict(temperatures=[]), "temperatures"),
+        (dict(temperatures=[1.0, 0.9]), "temperatures"),
+        (dict(temperatures=[0.0, 0.9]), "temperatures"),
+        (dict(temperatures=[-1.0, 0.9]), "temperatures"),
+        (dict(disorder="uniform"), "disorder"),
+        (dict(n_con=33), "n_con"),
+        (dict(n_con=0), "n_con"),
+        (dict(seed=-1), "seed"),
+        (dict(sweeps=1), "sweeps"),
+        (dict(n_instances=0), "n_instances"),
+        (dict(first_instance=-3), "first_instance"),
+        (dict(threads=0), "threads"),
+    ],
+)
+def test_invalid_arguments_name_the_argument(kw, word):
+    with pytest.raises(ValueError, match=rf"^{word}"):
+        chunk(**kw)
+
+
+def test_temperature_grid():
+    T = temperature_grid(0.8, 1.21, 20)
+    assert T[0] == pytest.approx(0.8) and T[-1] == pytest.approx(1.21)
+    np.testing.assert_allclose(T[1:] / T[:-1], (1.21 / 0.8) ** (1 / 19))
+    np.testing.assert_allclose(np.diff(temperature_grid(1, 2, 5, "linear")), 0.25)
+    with pytest.raises(ValueError, match="temperatures"):
+        temperature_grid(1.2, 1.0, 5)
