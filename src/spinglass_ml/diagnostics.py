@@ -1,0 +1,121 @@
+"""Equilibration diagnostics of Monte Carlo data.
+
+Two tests, both on disorder averages with standard errors over instances:
+
+* **log bins**: the averages of the energy and the link overlap over the last two log bins of sweeps
+  ([2^(k-1), 2^k) and [2^k, 2^(k+1))) agree within errors at every temperature;
+* **Gaussian identity** (Gaussian couplings only): integration by parts over the couplings gives
+  e = -(3/T)(1 - q_l) for the disorder average in equilibrium. Starting from random spins the energy
+  approaches from above and -(3/T)(1 - q_l) from below, so the gap closes only in equilibrium.
+
+Run ``python -m spinglass_ml.diagnostics FILE.h5 [...]`` to print the tests for Monte Carlo chunks of
+one (disorder, L, sweeps); this is how the sweeps of ``config/config.yaml`` were chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .mcio import read_chunk
+
+DEFAULT_SIGMAS = 4.0  # per temperature; with 20 temperatures a false alarm has probability about 1e-3
+
+
+@dataclass
+class Check:
+    """One test at every temperature: ``z`` = disorder-averaged gap / its standard error, shape (n_T,)."""
+
+    name: str
+    temperatures: np.ndarray
+    gap: np.ndarray
+    z: np.ndarray
+    sigmas: float
+    failed: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.failed = [float(t) for t, z in zip(self.temperatures, self.z) if not abs(z) <= self.sigmas]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+    def describe(self) -> str:
+        worst = int(np.nanargmax(np.abs(self.z)))
+        verdict = "passed" if self.passed else f"FAILED at T = {', '.join(f'{t:.3f}' for t in self.failed)}"
+        return (f"{self.name}: {verdict} (worst |gap|/error = {abs(self.z[worst]):.1f} at "
+                f"T = {self.temperatures[worst]:.3f}, gap {self.gap[worst]:+.4f}; limit {self.sigmas:g})")  # fmt: skip
+
+
+def _z(per_instance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over axis 0 and mean / standard error, shape (n_T,); needs at least two instances."""
+    n = per_instance.shape[0]
+    if n < 2:
+        raise ValueError("equilibration diagnostics need at least two disorder instances")
+    mean = per_instance.mean(axis=0)
+    sem = per_instance.std(axis=0, ddof=1) / np.sqrt(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sem > 0, mean / sem, np.where(mean == 0, 0.0, np.inf))
+    return mean, z
+
+
+def identity_check(energy: np.ndarray, link_overlap: np.ndarray, temperatures: np.ndarray,
+                   sigmas: float = DEFAULT_SIGMAS) -> Check:  # fmt: skip
+    """The Gaussian identity on window averages, energy and link_overlap of shape (n_i, n_T)."""
+    gap, z = _z(energy + 3.0 / temperatures * (1.0 - link_overlap))
+    return Check("energy-link-overlap identity", temperatures, gap, z, sigmas)
+
+
+def logbin_check(logbins: np.ndarray, temperatures: np.ndarray, name: str, sigmas: float = DEFAULT_SIGMAS) -> Check:
+    """Last two log bins agree: logbins of shape (n_i, n_T, n_bins) with n_bins >= 2."""
+    if logbins.shape[-1] < 2:
+        raise ValueError("log-bin check needs at least two log bins (sweeps >= 4)")
+    gap, z = _z(logbins[..., -1] - logbins[..., -2])
+    return Check(f"last two log bins of the {name}", temperatures, gap, z, sigmas)
+
+
+def equilibration_checks(data: dict[str, np.ndarray], disorder: str, sigmas: float = DEFAULT_SIGMAS) -> list[Check]:
+    """Every applicable check on the datasets of one (disorder, L, sweeps), instances concatenated."""
+    T = data["temperatures"]
+    checks = [
+        logbin_check(data["logbins/energy"], T, "energy", sigmas),
+        logbin_check(data["logbins/link_overlap"], T, "link overlap", sigmas),
+    ]
+    if disorder == "gaussian":
+        checks.append(identity_check(data["energy"], data["link_overlap"], T, sigmas))
+    return checks
+
+
+DIAGNOSTIC_DATASETS = ("temperatures", "energy", "link_overlap", "logbins/energy", "logbins/link_overlap")
+
+
+def load_diagnostics(paths: list[str]) -> tuple[dict[str, np.ndarray], dict]:
+    """Concatenate the diagnostic datasets of several chunks of one (disorder, L, sweeps)."""
+    parts = [read_chunk(p, DIAGNOSTIC_DATASETS) for p in paths]
+    attrs = parts[0][1]
+    for _, a in parts[1:]:
+        if (a["disorder"], a["L"], a["sweeps"]) != (attrs["disorder"], attrs["L"], attrs["sweeps"]):
+            raise ValueError("load_diagnostics: chunks of different (disorder, L, sweeps)")
+    data = {k: np.concatenate([d[k] for d, _ in parts]) for k in DIAGNOSTIC_DATASETS if k != "temperatures"}
+    data["temperatures"] = parts[0][0]["temperatures"]
+    return data, attrs
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Equilibration diagnostics of Monte Carlo chunks of one (disorder, L, sweeps).")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--sigmas", type=float, default=DEFAULT_SIGMAS, help="allowed |gap|/error per temperature")
+    a = p.parse_args(argv)
+    data, attrs = load_diagnostics(a.files)
+    n_i = data["energy"].shape[0]
+    print(f"{attrs['disorder']} L={attrs['L']} sweeps={attrs['sweeps']} instances={n_i}")
+    checks = equilibration_checks(data, str(attrs["disorder"]), a.sigmas)
+    for c in checks:
+        print("  " + c.describe())
+    return 0 if all(c.passed for c in checks) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""Equilibration diagnostics on synthetic data with known answers."""
+
+import numpy as np
+import pytest
+
+from spinglass_ml.diagnostics import equilibration_checks, identity_check, logbin_check
+
+T = np.array([0.8, 1.0, 1.2])
+
+
+def synthetic(n=400, gap=(0.0, 0.0, 0.0), drift=(0.0, 0.0, 0.0), seed=0):
+    """Per-instance data obeying the Gaussian identity up to ``gap``, log bins drifting by ``drift``."""
+    rng = np.random.default_rng(seed)
+    ql = rng.uniform(0.3, 0.7, size=(n, 3))
+    e = -3.0 / T * (1.0 - ql) + np.asarray(gap) + 0.05 * rng.standard_normal((n, 3))
+    bins = np.repeat(e[..., None], 6, axis=-1) + 0.01 * rng.standard_normal((n, 3, 6))
+    bins[..., -2] -= np.asarray(drift)
+    return {"temperatures": T, "energy": e, "link_overlap": ql, "logbins/energy": bins, "logbins/link_overlap": bins}
+
+
+def test_consistent_data_pass():
+    checks = equilibration_checks(synthetic(), "gaussian")
+    assert [c.name for c in checks] == ["last two log bins of the energy", "last two log bins of the link overlap",
+                                        "energy-link-overlap identity"]  # fmt: skip
+    assert all(c.passed for c in checks)
+
+
+def test_identity_gap_is_found_at_the_right_temperature():
+    c = identity_check(**{k: v for k, v in synthetic(gap=(0.0, 0.05, 0.0)).items() if k in ("energy", "link_overlap")},
+                       temperatures=T)  # fmt: skip
+    assert c.failed == [1.0]
+    assert c.gap[1] == pytest.approx(0.05, abs=0.015)
+    assert "FAILED at T = 1.000" in c.describe()
+
+
+def test_log_bin_drift_fails_and_bimodal_skips_identity():
+    checks = equilibration_checks(synthetic(drift=(0.02, 0.0, 0.0), gap=(0.3, 0.3, 0.3)), "bimodal")
+    assert len(checks) == 2 and checks[0].failed == [0.8]
+
+
+def test_too_little_data_is_an_error():
+    with pytest.raises(ValueError, match="two disorder instances"):
+        identity_check(np.zeros((1, 3)), np.zeros((1, 3)), T)
+    with pytest.raises(ValueError, match="two log bins"):
+        logbin_check(np.zeros((5, 3, 1)), T, "energy")
