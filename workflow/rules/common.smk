@@ -1,0 +1,167 @@
+"""Config validation, wildcard constraints and path helpers. Rules live in the other .smk files."""
+
+import math
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+DISORDERS = ("gaussian", "bimodal")
+
+
+# ---------------------------------------------------------------- config validation
+def _key_path(path):
+    """Dotted key path of a config value, e.g. mc.gaussian.sizes[1].sweeps."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _messages(error):
+    """One line per offending key; unknown and missing keys are named themselves, not by their parent."""
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        return [
+            f"config key '{_key_path(path + [key])}': unknown key (allowed: {', '.join(allowed)})"
+            for key in error.instance
+            if key not in allowed
+        ]
+    if error.validator == "required":
+        return [
+            f"config key '{_key_path(path + [key])}': required but missing"
+            for key in error.validator_value
+            if key not in error.instance
+        ]
+    return [f"config key '{_key_path(path)}': {error.message}"]
+
+
+def _fill_defaults(validator_class):
+    """Validator that also writes schema defaults into the config (jsonschema FAQ recipe)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(key, sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def validate_config(config, schema_path):
+    """Check `config` against the schema and the cross-field rules; fill defaults in place.
+
+    Raises ValueError naming every offending key path, so a bad config fails before any job is planned.
+    """
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = _fill_defaults(jsonschema.Draft202012Validator)(schema)
+    problems = [line for error in validator.iter_errors(config) for line in _messages(error)]
+    if not problems:  # the semantic checks assume the types the schema guarantees
+        for disorder in DISORDERS:
+            ens = config["mc"][disorder]
+            temps = ens["temperatures"]
+            if temps["min"] >= temps["max"]:
+                problems.append(
+                    f"config key 'mc.{disorder}.temperatures.min': {temps['min']} must be below "
+                    f"mc.{disorder}.temperatures.max = {temps['max']}"
+                )
+            seen = set()
+            for i, size in enumerate(ens["sizes"]):
+                key = f"mc.{disorder}.sizes[{i}]"
+                if size["L"] in seen:
+                    problems.append(f"config key '{key}.L': L = {size['L']} appears twice")
+                seen.add(size["L"])
+                # snapshots are taken in the measurement window, the last sweeps // 2 sweeps
+                if size["n_con"] > size["sweeps"] // 2:
+                    problems.append(
+                        f"config key '{key}.n_con': {size['n_con']} snapshots do not fit in the measurement "
+                        f"window of sweeps // 2 = {size['sweeps'] // 2} sweeps"
+                    )
+    if problems:
+        raise ValueError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+validate_config(config, Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
+
+
+wildcard_constraints:
+    disorder="|".join(DISORDERS),
+    L=r"\d+",
+    sweeps=r"\d+",
+    chunk=r"\d+",
+
+
+# ---------------------------------------------------------------- helpers
+def package_module(name):
+    """Path of a package module, declared as input so that code changes rerun the rule."""
+    return str(Path(workflow.basedir) / "src" / "spinglass_ml" / f"{name}.py")
+
+
+def size_entry(disorder, L):
+    """The config entry of linear size L for the given disorder."""
+    for size in config["mc"][disorder]["sizes"]:
+        if size["L"] == int(L):
+            return size
+    raise ValueError(f"L = {L} is not configured under mc.{disorder}.sizes")
+
+
+def n_chunks(size):
+    """Chunks of a size entry; the last one holds the remainder when chunk does not divide instances."""
+    return math.ceil(size["instances"] / size["chunk"])
+
+
+def mc_chunks(disorder, sweeps_fraction=1):
+    """Every chunk file of the configured sizes of `disorder`, at sweeps_fraction x the configured sweeps."""
+    return [
+        f"results/mc/{disorder}/L{size['L']}/sweeps{int(size['sweeps'] * sweeps_fraction)}/chunk{k}.h5"
+        for size in config["mc"][disorder]["sizes"]
+        for k in range(n_chunks(size))
+    ]
+
+
+def chunk_range(wildcards):
+    """First instance and number of instances of the chunk named by the wildcards."""
+    size = size_entry(wildcards.disorder, wildcards.L)
+    k, n = int(wildcards.chunk), n_chunks(size)
+    if k >= n:
+        raise ValueError(f"chunk {k} does not exist: mc.{wildcards.disorder} L = {size['L']} has {n} chunks")
+    first = k * size["chunk"]
+    return {"first_instance": first, "n_instances": min(size["chunk"], size["instances"] - first)}
+
+
+def simulate_temperatures(wildcards):
+    """Temperature-grid spec (min, max, n, spacing) of the chunk's disorder."""
+    return config["mc"][wildcards.disorder]["temperatures"]
+
+
+def simulate_run(wildcards):
+    """The per-chunk slice of the config: changing instances or another size does not rerun this chunk."""
+    size = size_entry(wildcards.disorder, wildcards.L)
+    sweeps = int(wildcards.sweeps)
+    if size["n_con"] > sweeps // 2:  # reduced-sweep (therm-<fraction>) requests are checked here
+        raise ValueError(f"mc.{wildcards.disorder} L={size['L']}: n_con exceeds sweeps // 2 = {sweeps // 2}")
+    return {"L": size["L"], "sweeps": sweeps, "n_con": size["n_con"], **chunk_range(wildcards)}
+
+
+def simulate_mem_mb(wildcards):
+    """Memory request in MB: twice the chunk's arrays (int8 snapshots and final spins, float32 spins of both
+    replicas, per-site couplings), plus 1 GiB for the interpreter and libraries."""
+    run = simulate_run(wildcards)
+    n_T = config["mc"][wildcards.disorder]["temperatures"]["n"]
+    nbytes = run["n_instances"] * run["L"] ** 3 * (n_T * (run["n_con"] + 2 + 8) + 24)
+    return 1024 + math.ceil(2 * nbytes / 2**20)
+
+
+def simulate_runtime(wildcards, threads, attempt):
+    """Runtime request in minutes: instances x 2 replicas x N_T x L^3 x sweeps flips at mc.ns_per_flip.
+
+    x1.5 for safety, x attempt so that a retry after a time-out gets longer (and resumes from its checkpoint).
+    """
+    run = simulate_run(wildcards)
+    n_T = config["mc"][wildcards.disorder]["temperatures"]["n"]
+    flips = run["n_instances"] * 2 * n_T * run["L"] ** 3 * run["sweeps"]
+    seconds = flips * config["mc"]["ns_per_flip"] * 1e-9 / min(threads, run["n_instances"])
+    return attempt * (10 + math.ceil(1.5 * seconds / 60))

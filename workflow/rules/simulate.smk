@@ -1,0 +1,26 @@
+rule simulate:
+    """Parallel-tempering Monte Carlo of one chunk of disorder instances (two replicas per temperature)."""
+    input:
+        package_module("simulation"),
+        package_module("mcio"),
+        package_module("lattice"),
+    output:
+        "results/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.h5",
+    log:
+        "results/logs/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.log",
+    benchmark:
+        "results/benchmarks/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.tsv"
+    conda:
+        "../../envs/simulate.yaml"
+    threads: config["mc"]["threads"]
+    resources:
+        mem_mb=simulate_mem_mb,
+        runtime=simulate_runtime,
+    params:
+        temperatures=simulate_temperatures,
+        run=simulate_run,
+        seed=config["seed"],
+        # outside the output so that it survives a failed or killed job and the rerun resumes from it
+        checkpoint="results/checkpoints/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.npz",
+    script:
+        "../scripts/simulate.py"
