@@ -1,0 +1,100 @@
+"""Kernel benchmark: nanoseconds per attempted spin flip, against the NumPy baseline in the same run.
+
+Usage::
+
+    python -m spinglass_ml.benchmark                # L = 8 and 16, both disorders, 1 and all threads
+    python -m spinglass_ml.benchmark --sizes 8 --seconds 0.5 --json bench.json
+
+Every figure is the median over ``--repeats`` timed runs of whole parallel-tempering runs (Metropolis
+sweeps, replica exchange and all measurements), divided by (instances x 2 n_T x L^3 x sweeps). The
+baseline is ``spinglass_ml.reference``: the same algorithm as a vectorised NumPy checkerboard. Ratios are
+taken within one run, so they hold when the machine's speed drifts between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from . import reference
+from .simulation import STREAM_MC, instance_couplings, instance_seed, run_pt, temperature_grid
+
+TEMPERATURES = {"gaussian": (0.80, 1.21), "bimodal": (1.05, 1.25)}
+
+
+def _time_per_attempt(run: Callable[[int], object], attempts_per_sweep: int, seconds: float, repeats: int) -> float:
+    """Median ns per attempt of ``run(sweeps)``, with sweeps calibrated so one run takes about ``seconds``."""
+    sweeps = 4
+    while True:
+        t0 = time.perf_counter()
+        run(sweeps)
+        dt = time.perf_counter() - t0
+        if dt > 0.2 * seconds or sweeps > 10**7:
+            break
+        sweeps *= 4
+    sweeps = max(4, int(sweeps * seconds / max(dt, 1e-9)) // 2 * 2)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run(sweeps)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)) / (attempts_per_sweep * sweeps) * 1e9
+
+
+def benchmark(sizes=(8, 16), n_T: int = 20, instances: int = 4, seconds: float = 1.5, repeats: int = 3,
+              max_threads: int | None = None) -> list[dict]:  # fmt: skip
+    """Rows ``{path, disorder, L, threads, ns_per_attempt, speedup_vs_numpy}`` for every combination."""
+    max_threads = max_threads or len(os.sched_getaffinity(0))
+    rows = []
+    for disorder, (tmin, tmax) in TEMPERATURES.items():
+        T = temperature_grid(tmin, tmax, n_T)
+        for L in sizes:
+            J = np.stack([instance_couplings(1, disorder, L, i) for i in range(instances)])
+            seeds = [instance_seed(1, disorder, L, i, STREAM_MC) for i in range(instances)]
+            per_sweep = instances * 2 * n_T * L**3
+            base = _time_per_attempt(
+                lambda s: reference.simulate(J, T, s, np.random.default_rng(0)), per_sweep, seconds, repeats
+            )
+            rows.append(dict(path="numpy", disorder=disorder, L=L, threads=1, ns_per_attempt=base))
+            for threads in sorted({1, max_threads}):
+                ns = _time_per_attempt(
+                    lambda s: run_pt(J, T, s, 1, seeds, threads=threads), per_sweep, seconds, repeats
+                )
+                rows.append(dict(path="kernel", disorder=disorder, L=L, threads=threads, ns_per_attempt=ns))
+            for r in rows[-3:]:
+                r["speedup_vs_numpy"] = base / r["ns_per_attempt"]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[8, 16], help="linear sizes L (default 8 16)")
+    p.add_argument("--temperatures", type=int, default=20, help="n_T (default 20)")
+    p.add_argument("--instances", type=int, default=4, help="disorder instances per run (default 4)")
+    p.add_argument("--seconds", type=float, default=1.5, help="target length of one timed run (default 1.5)")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs per figure; the median is quoted")
+    p.add_argument("--threads", type=int, default=None, help="'all threads' (default: CPUs available)")
+    p.add_argument("--json", help="also write the rows to this JSON file")
+    a = p.parse_args(argv)
+    rows = benchmark(a.sizes, a.temperatures, a.instances, a.seconds, a.repeats, a.threads)
+    print(f"{'path':<7} {'disorder':<9} {'L':>3} {'threads':>7} {'ns/attempt':>11} {'x numpy':>8}")
+    for r in rows:
+        print(f"{r['path']:<7} {r['disorder']:<9} {r['L']:>3} {r['threads']:>7} "
+              f"{r['ns_per_attempt']:>11.2f} {r['speedup_vs_numpy']:>8.1f}")  # fmt: skip
+    kernel = {(r["disorder"], r["L"], r["threads"]): r["ns_per_attempt"] for r in rows if r["path"] == "kernel"}
+    for (disorder, L, threads), ns in kernel.items():
+        if threads > 1:
+            print(f"thread scaling {disorder} L={L}: {threads} threads / 1 thread = "
+                  f"{kernel[(disorder, L, 1)] / ns:.2f}x")  # fmt: skip
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
