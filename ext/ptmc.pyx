@@ -14,7 +14,9 @@ Layout of one disorder instance (leading axis ``i`` of every array):
   once in a loop the compiler vectorises (SIMD), each slot with its own xoshiro128+ lane.
 
 Per sweep: a sequential Metropolis sweep over the sites (all slots at once), then a replica-exchange pass
-over neighbouring temperatures for each chain, then measurements.
+over neighbouring temperatures for each chain, then measurements. A flip with energy change dE != 0 is
+accepted with probability min(1, exp(-beta dE)), a zero-field flip (dE = 0) with probability ``p_zero``
+(see ``spinglass_ml.lattice.zero_field_flip_probability``).
 """
 
 import numpy as np
@@ -65,9 +67,9 @@ cdef extern from *:
     #endif
 
     static void ptmc_sweep(int use_avx2, int N, int R, float *spins, const int32_t *nbr, const float *J6,
-                           const float *beta, uint32_t *lanes, float *de) {
-        if (use_avx2) ptmc_sweep_avx2(N, R, spins, nbr, J6, beta, lanes, de);
-        else ptmc_sweep_baseline(N, R, spins, nbr, J6, beta, lanes, de);
+                           const float *beta, float p0, uint32_t *lanes, float *de) {
+        if (use_avx2) ptmc_sweep_avx2(N, R, spins, nbr, J6, beta, p0, lanes, de);
+        else ptmc_sweep_baseline(N, R, spins, nbr, J6, beta, p0, lanes, de);
     }
     #define ptmc_expf ptmc_expf_baseline
     #define ptmc_uniform ptmc_uniform_baseline
@@ -75,7 +77,7 @@ cdef extern from *:
     float ptmc_expf(float x) nogil
     float ptmc_uniform(uint32_t *s0, uint32_t *s1, uint32_t *s2, uint32_t *s3) nogil
     void ptmc_sweep(int use_avx2, int N, int R, float *spins, const int32_t *nbr, const float *J6,
-                    const float *beta, uint32_t *lanes, float *de) nogil
+                    const float *beta, float p0, uint32_t *lanes, float *de) nogil
     int ptmc_have_avx2() nogil
 
 cdef enum:
@@ -113,7 +115,7 @@ cdef void run_instance(
     const float *J6, const int32_t *nbr, const double *betas, double *acc, double *bins,
     double *swaps, int8_t *snaps, const double *cosk, const double *sink,
     int L, int n_T, int n_bins, long sweep_start, long sweep_stop, long sweeps_total, int n_con,
-    float *Q, float *planes, int use_avx2,
+    float *Q, float *planes, int use_avx2, float p_zero,
 ) noexcept nogil:
     """Advance one instance from sweep_start to sweep_stop (0-based, exclusive); see run() for layouts."""
     cdef int N = L * L * L
@@ -141,7 +143,7 @@ cdef void run_instance(
             beta_slot[perm[c * n_T + t]] = <float> betas[t]
 
     for u in range(sweep_start, sweep_stop):
-        ptmc_sweep(use_avx2, N, R, spins, nbr, J6, beta_slot, lanes, de)
+        ptmc_sweep(use_avx2, N, R, spins, nbr, J6, beta_slot, p_zero, lanes, de)
         for r in range(R):
             energy[r] += de[r]
 
@@ -242,6 +244,7 @@ def run(
     long sweep_start,
     long sweep_stop,
     long sweeps_total,
+    float p_zero,                     #                           flip probability of a zero-field spin
     int num_threads,
 ):
     """Advance every instance from sweep_start to sweep_stop (0-based sweep indices, exclusive).
@@ -273,6 +276,6 @@ def run(
             run_instance(&spins[inst, 0, 0], &energy[inst, 0], &perm[inst, 0, 0], &lanes[inst, 0, 0],
                          &xrng[inst, 0], &J6[inst, 0, 0], &nbr[0, 0], &betas[0], &acc[inst, 0, 0],
                          &bins[inst, 0, 0, 0], &swaps[inst, 0], &snaps[inst, 0, 0, 0], &cosk[0], &sink[0],
-                         L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes, use_avx2)
+                         L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes, use_avx2, p_zero)
         free(Q)
         free(planes)

@@ -36,7 +36,7 @@ PTMC_ATTR PTMC_HELPER_ATTR float PTMC_NAME(uniform)(uint32_t *s0, uint32_t *s1, 
 PTMC_ATTR PTMC_UPDATE_ATTR void PTMC_NAME(update_site)(int R, float *restrict row,
         const float *restrict n0, const float *restrict n1, const float *restrict n2,
         const float *restrict n3, const float *restrict n4, const float *restrict n5,
-        const float *restrict j, const float *restrict beta,
+        const float *restrict j, const float *restrict beta, const float p0,
         uint32_t *restrict s0, uint32_t *restrict s1, uint32_t *restrict s2, uint32_t *restrict s3,
         float *restrict de) {
     const float j0 = j[0], j1 = j[1], j2 = j[2], j3 = j[3], j4 = j[4], j5 = j[5];
@@ -45,9 +45,7 @@ PTMC_ATTR PTMC_UPDATE_ATTR void PTMC_NAME(update_site)(int R, float *restrict ro
         float s = row[r];
         float d = 2.0f * s * h;
         float x = -beta[r] * d;
-        /* a zero-field spin flips with probability 1/2, not 1: with 1 it flips on every sweep,
-           deterministically, which breaks ergodicity on some ±J samples (see tests/test_reference.py) */
-        float p = d == 0.0f ? 0.5f : PTMC_NAME(expf)(x < 0.0f ? x : 0.0f);
+        float p = d == 0.0f ? p0 : PTMC_NAME(expf)(x < 0.0f ? x : 0.0f);  /* p0: zero-field flips */
         float u = PTMC_NAME(uniform)(s0 + r, s1 + r, s2 + r, s3 + r);
         int acc = u < p;
         row[r] = acc ? -s : s;
@@ -58,12 +56,12 @@ PTMC_ATTR PTMC_UPDATE_ATTR void PTMC_NAME(update_site)(int R, float *restrict ro
 
 /* One sequential Metropolis sweep over the N sites of one instance, all R slots at once. */
 PTMC_ATTR static void PTMC_NAME(sweep)(int N, int R, float *spins, const int32_t *nbr, const float *J6,
-                             const float *beta, uint32_t *lanes, float *de) {
+                             const float *beta, float p0, uint32_t *lanes, float *de) {
     for (int r = 0; r < R; ++r) de[r] = 0.0f;
     for (int i = 0; i < N; ++i) {
         const int32_t *nb = nbr + 6 * i;
         PTMC_NAME(update_site)(R, spins + i * R, spins + nb[0] * R, spins + nb[1] * R, spins + nb[2] * R,
-                               spins + nb[3] * R, spins + nb[4] * R, spins + nb[5] * R, J6 + 6 * i, beta,
+                               spins + nb[3] * R, spins + nb[4] * R, spins + nb[5] * R, J6 + 6 * i, beta, p0,
                                lanes, lanes + R, lanes + 2 * R, lanes + 3 * R, de);
     }
 }

@@ -15,19 +15,28 @@ def synthetic(n=400, gap=(0.0, 0.0, 0.0), drift=(0.0, 0.0, 0.0), seed=0):
     e = -3.0 / T * (1.0 - ql) + np.asarray(gap) + 0.05 * rng.standard_normal((n, 3))
     bins = np.repeat(e[..., None], 6, axis=-1) + 0.01 * rng.standard_normal((n, 3, 6))
     bins[..., -2] -= np.asarray(drift)
-    return {"temperatures": T, "energy": e, "link_overlap": ql, "logbins/energy": bins, "logbins/link_overlap": bins}
+    return {
+        "temperatures": T,
+        "energy": e,
+        "link_overlap": ql,
+        "logbins/energy": bins,
+        "logbins/link_overlap": bins,
+    }
 
 
 def test_consistent_data_pass():
     checks = equilibration_checks(synthetic(), "gaussian")
-    assert [c.name for c in checks] == ["last two log bins of the energy", "last two log bins of the link overlap",
-                                        "energy-link-overlap identity"]  # fmt: skip
+    assert [c.name for c in checks] == [
+        "last two log bins of the energy",
+        "last two log bins of the link overlap",
+        "energy-link-overlap identity",
+    ]
     assert all(c.passed for c in checks)
 
 
 def test_identity_gap_is_found_at_the_right_temperature():
-    c = identity_check(**{k: v for k, v in synthetic(gap=(0.0, 0.05, 0.0)).items() if k in ("energy", "link_overlap")},
-                       temperatures=T)  # fmt: skip
+    data = synthetic(gap=(0.0, 0.05, 0.0))
+    c = identity_check(data["energy"], data["link_overlap"], T)
     assert c.failed == [1.0]
     assert c.gap[1] == pytest.approx(0.05, abs=0.015)
     assert "FAILED at T = 1.000" in c.describe()

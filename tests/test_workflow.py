@@ -141,7 +141,9 @@ def test_tiny_study_runs_end_to_end(tmp_path):
         sizes.append(attrs["n_instances"])
         log = tmp_path / "results" / "logs" / path.relative_to(tmp_path / "results").with_suffix(".log")
         assert "sweep 64/64" in log.read_text()
-        bench = tmp_path / "results" / "benchmarks" / path.relative_to(tmp_path / "results").with_suffix(".tsv")
+        bench = (
+            tmp_path / "results" / "benchmarks" / path.relative_to(tmp_path / "results").with_suffix(".tsv")
+        )
         assert bench.exists()
     assert sorted(sizes) == [1, 1, 2, 2, 2, 2, 2, 2, 2, 2]  # 5 instances in chunks of 2 (and 4 in 2)
     assert not list((tmp_path / "results").rglob("*.npz"))  # checkpoints are removed once a chunk is written

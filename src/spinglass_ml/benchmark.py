@@ -27,7 +27,9 @@ from .simulation import STREAM_MC, instance_couplings, instance_seed, run_pt, te
 TEMPERATURES = {"gaussian": (0.80, 1.21), "bimodal": (1.05, 1.25)}
 
 
-def _time_per_attempt(run: Callable[[int], object], attempts_per_sweep: int, seconds: float, repeats: int) -> float:
+def _time_per_attempt(
+    run: Callable[[int], object], attempts_per_sweep: int, seconds: float, repeats: int
+) -> float:
     """Median ns per attempt of ``run(sweeps)``, with sweeps calibrated so one run takes about ``seconds``."""
     sweeps = 4
     while True:
@@ -58,13 +60,15 @@ def benchmark(sizes=(8, 16), n_T: int = 20, instances: int = 4, seconds: float =
             seeds = [instance_seed(1, disorder, L, i, STREAM_MC) for i in range(instances)]
             per_sweep = instances * 2 * n_T * L**3
             base = _time_per_attempt(
-                lambda s: reference.simulate(J, T, s, np.random.default_rng(0)), per_sweep, seconds, repeats
-            )
+                lambda s, J=J, T=T: reference.simulate(J, T, s, np.random.default_rng(0)), per_sweep, seconds,
+                repeats,
+            )  # fmt: skip
             rows.append(dict(path="numpy", disorder=disorder, L=L, threads=1, ns_per_attempt=base))
             for threads in sorted({1, max_threads}):
                 ns = _time_per_attempt(
-                    lambda s: run_pt(J, T, s, 1, seeds, threads=threads), per_sweep, seconds, repeats
-                )
+                    lambda s, J=J, T=T, seeds=seeds, n=threads: run_pt(J, T, s, 1, seeds, threads=n),
+                    per_sweep, seconds, repeats,
+                )  # fmt: skip
                 rows.append(dict(path="kernel", disorder=disorder, L=L, threads=threads, ns_per_attempt=ns))
             for r in rows[-3:]:
                 r["speedup_vs_numpy"] = base / r["ns_per_attempt"]
@@ -86,7 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     for r in rows:
         print(f"{r['path']:<7} {r['disorder']:<9} {r['L']:>3} {r['threads']:>7} "
               f"{r['ns_per_attempt']:>11.2f} {r['speedup_vs_numpy']:>8.1f}")  # fmt: skip
-    kernel = {(r["disorder"], r["L"], r["threads"]): r["ns_per_attempt"] for r in rows if r["path"] == "kernel"}
+    kernel = {
+        (r["disorder"], r["L"], r["threads"]): r["ns_per_attempt"] for r in rows if r["path"] == "kernel"
+    }
     for (disorder, L, threads), ns in kernel.items():
         if threads > 1:
             print(f"thread scaling {disorder} L={L}: {threads} threads / 1 thread = "

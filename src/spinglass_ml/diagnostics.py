@@ -36,7 +36,8 @@ class Check:
     failed: list[float] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.failed = [float(t) for t, z in zip(self.temperatures, self.z) if not abs(z) <= self.sigmas]
+        bad = ~(np.abs(self.z) <= self.sigmas)  # NaN counts as failed
+        self.failed = [float(t) for t in self.temperatures[bad]]
 
     @property
     def passed(self) -> bool:
@@ -45,8 +46,10 @@ class Check:
     def describe(self) -> str:
         worst = int(np.nanargmax(np.abs(self.z)))
         verdict = "passed" if self.passed else f"FAILED at T = {', '.join(f'{t:.3f}' for t in self.failed)}"
-        return (f"{self.name}: {verdict} (worst |gap|/error = {abs(self.z[worst]):.1f} at "
-                f"T = {self.temperatures[worst]:.3f}, gap {self.gap[worst]:+.4f}; limit {self.sigmas:g})")  # fmt: skip
+        return (
+            f"{self.name}: {verdict} (worst |gap|/error = {abs(self.z[worst]):.1f} at "
+            f"T = {self.temperatures[worst]:.3f}, gap {self.gap[worst]:+.4f}; limit {self.sigmas:g})"
+        )
 
 
 def _z(per_instance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +71,9 @@ def identity_check(energy: np.ndarray, link_overlap: np.ndarray, temperatures: n
     return Check("energy-link-overlap identity", temperatures, gap, z, sigmas)
 
 
-def logbin_check(logbins: np.ndarray, temperatures: np.ndarray, name: str, sigmas: float = DEFAULT_SIGMAS) -> Check:
+def logbin_check(
+    logbins: np.ndarray, temperatures: np.ndarray, name: str, sigmas: float = DEFAULT_SIGMAS
+) -> Check:
     """Last two log bins agree: logbins of shape (n_i, n_T, n_bins) with n_bins >= 2."""
     if logbins.shape[-1] < 2:
         raise ValueError("log-bin check needs at least two log bins (sweeps >= 4)")
@@ -76,7 +81,9 @@ def logbin_check(logbins: np.ndarray, temperatures: np.ndarray, name: str, sigma
     return Check(f"last two log bins of the {name}", temperatures, gap, z, sigmas)
 
 
-def equilibration_checks(data: dict[str, np.ndarray], disorder: str, sigmas: float = DEFAULT_SIGMAS) -> list[Check]:
+def equilibration_checks(
+    data: dict[str, np.ndarray], disorder: str, sigmas: float = DEFAULT_SIGMAS
+) -> list[Check]:
     """Every applicable check on the datasets of one (disorder, L, sweeps), instances concatenated."""
     T = data["temperatures"]
     checks = [
@@ -104,7 +111,9 @@ def load_diagnostics(paths: list[str]) -> tuple[dict[str, np.ndarray], dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Equilibration diagnostics of Monte Carlo chunks of one (disorder, L, sweeps).")
+    p = argparse.ArgumentParser(
+        description="Equilibration diagnostics of Monte Carlo chunks of one (disorder, L, sweeps)."
+    )
     p.add_argument("files", nargs="+")
     p.add_argument("--sigmas", type=float, default=DEFAULT_SIGMAS, help="allowed |gap|/error per temperature")
     a = p.parse_args(argv)

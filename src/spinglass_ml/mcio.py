@@ -101,7 +101,9 @@ def _check(path: Path) -> dict:
     with f:
         attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
         if not attrs.get("complete", False):
-            raise CorruptChunkError(f"{path}: incomplete (no 'complete' attribute): the writing job did not finish")
+            raise CorruptChunkError(
+                f"{path}: incomplete (no 'complete' attribute): the writing job did not finish"
+            )
         missing = [k for k in ATTRIBUTES if k not in attrs]
         if missing:
             raise CorruptChunkError(f"{path}: missing attributes {missing}")

@@ -5,7 +5,7 @@ Algorithm, for every disorder instance independently: ``n_T`` temperatures, two 
 half-sweeps, first over the even and then over the odd sublattice (parity of ``x + y + z``; ``L`` must be
 even so that no bond joins two sites of the same sublattice). Within a half-sweep all sites, replicas and
 instances are updated at once: a flip is accepted with probability ``min(1, exp(-ΔE/T))`` for
-``ΔE != 0`` and 1/2 for ``ΔE = 0`` (flipping zero-field spins always is not ergodic on some ±J samples),
+``ΔE != 0`` and with :func:`~spinglass_ml.lattice.zero_field_flip_probability` for ``ΔE = 0``,
 ``ΔE = 2 s_i h_i``, ``h_i = sum_j J_ij s_j`` over the six neighbours. After every sweep comes a
 replica-exchange pass over the temperature pairs ``(t, t+1)``, ``t = 0, ..., n_T - 2`` in this order, for
 each chain: the configurations at ``t`` and ``t+1`` are swapped with probability
@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from spinglass_ml.lattice import link_overlap, neighbour_couplings, neighbour_table, overlap_k2
+from .lattice import (
+    link_overlap,
+    neighbour_couplings,
+    neighbour_table,
+    overlap_k2,
+    zero_field_flip_probability,
+)
 
 
 def _energies(spins: np.ndarray, nbr: np.ndarray, j6: np.ndarray) -> np.ndarray:
@@ -62,7 +68,8 @@ def _half_sweep(
     s = spins[..., sites]  # (n_i, n_T, 2, N/2)
     h = np.sum(spins[..., nbr_sites] * j_sites, axis=-1)
     delta_e = 2.0 * s * h
-    p_flip = np.where(delta_e == 0.0, 0.5, np.exp(np.minimum(0.0, -beta * delta_e)))
+    p_zero = zero_field_flip_probability(round(spins.shape[-1] ** (1 / 3)))
+    p_flip = np.where(delta_e == 0.0, p_zero, np.exp(np.minimum(0.0, -beta * delta_e)))
     accept = rng.random(delta_e.shape) < p_flip
     spins[..., sites] = np.where(accept, -s, s)
 

@@ -22,7 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from . import _ptmc
-from .lattice import DISORDERS, draw_couplings, energy, neighbour_couplings, neighbour_table
+from .lattice import (
+    DISORDERS,
+    draw_couplings,
+    energy,
+    neighbour_couplings,
+    neighbour_table,
+    zero_field_flip_probability,
+)
 
 DISORDER_CODE = {"gaussian": 0, "bimodal": 1}
 STREAM_COUPLINGS, STREAM_MC = 0, 1
@@ -88,7 +95,9 @@ def _validate(couplings: np.ndarray, temperatures: np.ndarray, sweeps: int, n_co
     if not np.all(np.isfinite(couplings)):
         raise ValueError("couplings: contain NaN or infinity")
     if temperatures.ndim != 1 or temperatures.size < 2:
-        raise ValueError(f"temperatures: need a 1-d array of at least 2 values, got shape {temperatures.shape}")
+        raise ValueError(
+            f"temperatures: need a 1-d array of at least 2 values, got shape {temperatures.shape}"
+        )
     if temperatures.size > MAX_TEMPERATURES:
         raise ValueError(f"temperatures: at most {MAX_TEMPERATURES}, got {temperatures.size}")
     if not (np.all(np.isfinite(temperatures)) and np.all(temperatures > 0)):
@@ -98,7 +107,9 @@ def _validate(couplings: np.ndarray, temperatures: np.ndarray, sweeps: int, n_co
     if int(sweeps) != sweeps or sweeps < 2:
         raise ValueError(f"sweeps: need an integer >= 2, got {sweeps}")
     if int(n_con) != n_con or not 1 <= n_con <= sweeps // 2:
-        raise ValueError(f"n_con: need 1 <= n_con <= sweeps // 2 = {sweeps // 2} (the measurement window), got {n_con}")
+        raise ValueError(
+            f"n_con: need 1 <= n_con <= sweeps // 2 = {sweeps // 2} (the measurement window), got {n_con}"
+        )
     if int(threads) != threads or threads < 1:
         raise ValueError(f"threads: need an integer >= 1, got {threads}")
 
@@ -149,7 +160,9 @@ def save_checkpoint(path: str | Path, state: PTState, fingerprint: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
-        np.savez(fh, fingerprint=np.array(fingerprint), **{f.name: getattr(state, f.name) for f in fields(state)})
+        np.savez(
+            fh, fingerprint=np.array(fingerprint), **{f.name: getattr(state, f.name) for f in fields(state)}
+        )
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -171,10 +184,10 @@ def load_checkpoint(path: str | Path, fingerprint: str) -> PTState | None:
     return PTState(**kw)
 
 
-def _advance(state: PTState, J6, nbr, betas, stop: int, sweeps: int, threads: int) -> None:
+def _advance(state: PTState, J6, nbr, betas, stop: int, sweeps: int, p_zero: float, threads: int) -> None:
     _ptmc.run(
         state.spins, state.energy, state.perm, state.lanes, state.xrng, J6, nbr, betas,
-        state.acc, state.bins, state.swaps, state.snaps, state.sweeps_done, stop, sweeps, threads,
+        state.acc, state.bins, state.swaps, state.snaps, state.sweeps_done, stop, sweeps, p_zero, threads,
     )  # fmt: skip
     state.sweeps_done = stop
 
@@ -240,7 +253,8 @@ def run_pt(
     block = 1
     while state.sweeps_done < sweeps:
         t0 = time.monotonic()
-        _advance(state, J6, nbr, betas, min(sweeps, state.sweeps_done + block), sweeps, threads)
+        stop = min(sweeps, state.sweeps_done + block)
+        _advance(state, J6, nbr, betas, stop, sweeps, zero_field_flip_probability(L), threads)
         now = time.monotonic()
         # size the next call to about 1/4 of the shorter interval; the result does not depend on it
         per_sweep = max(now - t0, 1e-9) / block

@@ -1,5 +1,4 @@
 """Adapter of rule simulate: unpack `snakemake`, run one chunk of parallel tempering, write its HDF5 file."""
-# ruff: noqa: F821  (`snakemake` is injected by the rule's script: directive)
 
 import hashlib
 import json
