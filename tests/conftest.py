@@ -23,3 +23,69 @@ def ring_couplings() -> np.ndarray:
         index.insert(d, slice(None))
         J[(d, *index)] = 1.0
     return J
+
+
+# ---------------------------------------------------------------- Monte Carlo chunk files for the ML tests
+def write_synthetic_chunk(path, overlaps, temperatures, first_instance, *, disorder="gaussian", sweeps=64):
+    """Write a contract-conforming chunk with the given int8 overlaps (n_i, n_T, n_con, L, L, L); the other
+    datasets are zero placeholders. Returns the path."""
+    from spinglass_ml.mcio import write_chunk
+
+    n_i, n_T, n_con, L = overlaps.shape[:4]
+    data = {name: np.zeros((n_i, n_T)) for name in ("energy", "link_overlap", "q2", "q4", "qk2")}
+    data.update({
+        "temperatures": np.asarray(temperatures, np.float64),
+        "couplings": np.zeros((n_i, 3, L, L, L), np.float32),
+        "overlaps": np.asarray(overlaps, np.int8),
+        "logbins/energy": np.zeros((n_i, n_T, 1)),
+        "logbins/link_overlap": np.zeros((n_i, n_T, 1)),
+        "swap_acceptance": np.zeros((n_i, n_T - 1)),
+        "final_spins": np.ones((n_i, n_T, 2, L, L, L), np.int8),
+    })  # fmt: skip
+    attrs = dict(L=L, disorder=disorder, sweeps=sweeps, seed=0, first_instance=first_instance,
+                 n_instances=n_i, n_con=n_con, config_hash="synthetic")  # fmt: skip
+    write_chunk(path, data, attrs)
+    return path
+
+
+def simulate_chunks(folder, disorder, ranges, *, L=4, n_T=4, sweeps=64, n_con=4, seed=1):
+    """Simulate and write one tiny chunk per (first_instance, n_instances) in ``ranges``; paper temperature
+    ranges (Gaussian 0.80-1.21, bimodal 1.05-1.25). Returns the paths."""
+    from spinglass_ml.mcio import write_chunk
+    from spinglass_ml.simulation import simulate_chunk, temperature_grid
+
+    tmin, tmax = (0.80, 1.21) if disorder == "gaussian" else (1.05, 1.25)
+    paths = []
+    for k, (first, n) in enumerate(ranges):
+        data = simulate_chunk(disorder=disorder, L=L, temperatures=temperature_grid(tmin, tmax, n_T),
+                              sweeps=sweeps, n_con=n_con, seed=seed, first_instance=first, n_instances=n,
+                              threads=1)  # fmt: skip
+        attrs = dict(L=L, disorder=disorder, sweeps=sweeps, seed=seed, first_instance=first, n_instances=n,
+                     n_con=n_con, config_hash="test")  # fmt: skip
+        paths.append(folder / f"chunk{k}.h5")
+        write_chunk(paths[-1], data, attrs)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def synthetic_chunk():
+    """The writer of synthetic chunks, :func:`write_synthetic_chunk`."""
+    return write_synthetic_chunk
+
+
+@pytest.fixture(scope="session")
+def simulated_chunks():
+    """The writer of tiny simulated chunks, :func:`simulate_chunks`."""
+    return simulate_chunks
+
+
+@pytest.fixture(scope="session")
+def gaussian_chunks(tmp_path_factory):
+    """Two Gaussian L = 4 chunks: instances 0-2 and 3-5, 4 temperatures around 0.95, 4 snapshots each."""
+    return simulate_chunks(tmp_path_factory.mktemp("gaussian"), "gaussian", [(0, 3), (3, 3)])
+
+
+@pytest.fixture(scope="session")
+def bimodal_chunks(tmp_path_factory):
+    """Two bimodal L = 4 chunks: instances 0-1 and 2-4, 4 temperatures, 4 snapshots each."""
+    return simulate_chunks(tmp_path_factory.mktemp("bimodal"), "bimodal", [(0, 2), (2, 3)])

@@ -2,5 +2,8 @@
 
 Modules, one concern each: ``lattice`` (geometry and reference observables), ``simulation`` (the
 parallel-tempering kernel's Python side), ``mcio`` (the Monte Carlo HDF5 contract), ``exact`` (exact
-enumeration of tiny lattices), ``reference`` (the NumPy baseline implementation).
+enumeration of tiny lattices), ``reference`` (the NumPy baseline implementation), ``diagnostics``
+(equilibration checks), ``benchmark`` (kernel timing); the machine-learning half: ``poison`` (training
+conditions, label flips), ``dataset`` (streaming training sets from HDF5), ``model`` (the Table III CNN),
+``train`` and ``predict``.
 """
