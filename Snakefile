@@ -10,18 +10,23 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/predict.smk"
 
 
 localrules:
     all,
     mc,
+    models,
+    predictions,
 
 
 rule all:
-    """Every output of the study (so far: the Monte Carlo data)."""
+    """Every output of the study (so far: Monte Carlo data, models and predictions)."""
     input:
         mc_chunks("gaussian"),
         mc_chunks("bimodal"),
+        ml_outputs("results/predictions/{condition}/L{L}.csv"),
 
 
 rule mc:
@@ -29,3 +34,16 @@ rule mc:
     input:
         mc_chunks("gaussian"),
         mc_chunks("bimodal"),
+
+
+rule models:
+    """One trained CNN per (condition, L)."""
+    input:
+        ml_outputs("results/models/{condition}/L{L}.keras"),
+
+
+rule predictions:
+    """Bimodal and held-out Gaussian predictions of every model."""
+    input:
+        ml_outputs("results/predictions/{condition}/L{L}.csv"),
+        ml_outputs("results/predictions/{condition}/gaussian/L{L}.csv"),

@@ -52,3 +52,25 @@ def test_too_little_data_is_an_error():
         identity_check(np.zeros((1, 3)), np.zeros((1, 3)), T)
     with pytest.raises(ValueError, match="two log bins"):
         logbin_check(np.zeros((5, 3, 1)), T, "energy")
+
+
+def test_gate_stops_clean_training_on_short_runs_and_records_for_therm(tmp_path):
+    from spinglass_ml.diagnostics import EquilibrationError, equilibration_gate
+    from spinglass_ml.mcio import write_chunk
+    from spinglass_ml.simulation import simulate_chunk, temperature_grid
+
+    def chunk_file(sweeps):
+        run = dict(L=4, sweeps=sweeps, seed=1, first_instance=0, n_instances=32, n_con=2)
+        T = temperature_grid(0.8, 1.21, 5)
+        data = simulate_chunk(disorder="gaussian", temperatures=T, threads=2, **run)
+        attrs = dict(disorder="gaussian", config_hash="test", **run)
+        path = tmp_path / f"sweeps{sweeps}.h5"
+        write_chunk(path, data, attrs)
+        return [str(path)]
+
+    short = chunk_file(16)
+    with pytest.raises(EquilibrationError, match=r"gaussian L=4 sweeps=16: .*FAILED at T = 0.800"):
+        equilibration_gate(short, enforce=True)
+    recorded = equilibration_gate(short, enforce=False)
+    assert recorded and all("sweeps=16" in line for line in recorded)
+    assert equilibration_gate(chunk_file(4096), enforce=True) == []

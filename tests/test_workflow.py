@@ -29,14 +29,17 @@ def load(name):
 
 
 def expected_chunks(config):
-    return sum(
-        math.ceil(size["instances"] / size["chunk"])
-        for disorder in ("gaussian", "bimodal")
-        for size in config["mc"][disorder]["sizes"]
+    """Simulate jobs: every size of both disorders, plus Gaussian ones at each therm-<fraction>'s sweeps."""
+    fractions = {1.0} | {float(c[6:]) for c in config["ml"]["conditions"] if c.startswith("therm-")}
+    bimodal = sum(math.ceil(size["instances"] / size["chunk"]) for size in config["mc"]["bimodal"]["sizes"])
+    gaussian = sum(
+        len({round(f * size["sweeps"]) for f in fractions}) * math.ceil(size["instances"] / size["chunk"])
+        for size in config["mc"]["gaussian"]["sizes"]
     )
+    return bimodal + gaussian
 
 
-@pytest.mark.parametrize("name, n_jobs", [("tiny", 10), ("config", None), ("paper", 215)])
+@pytest.mark.parametrize("name, n_jobs", [("tiny", 15), ("config", None), ("paper", 300)])
 def test_dry_run_plans_every_chunk(tmp_path, name, n_jobs):
     code, out = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / f"{name}.yaml"))
     assert code == 0, out
@@ -47,15 +50,17 @@ def test_dry_run_plans_every_chunk(tmp_path, name, n_jobs):
     assert not (tmp_path / "results").exists()
 
 
-def test_named_target_mc_matches_all(tmp_path):
+def test_named_targets_plan_their_outputs(tmp_path):
     tiny = str(REPO / "config" / "tiny.yaml")
-    outputs = []
-    for target in ("all", "mc"):
+    outputs = {}
+    for target in ("all", "mc", "models", "predictions"):
         code, out = snakemake(tmp_path, target, "-n", "--configfile", tiny)
         assert code == 0, out
-        outputs.append(sorted(re.findall(r"output: (\S+)", out)))
-    assert outputs[0] == outputs[1]
-    assert "results/mc/gaussian/L2/sweeps64/chunk2.h5" in outputs[0]
+        outputs[target] = set(re.findall(r"output: (\S+)", out))
+    assert "results/mc/gaussian/L2/sweeps64/chunk2.h5" in outputs["mc"]
+    assert "results/mc/gaussian/L2/sweeps32/chunk2.h5" in outputs["models"]  # therm-0.5 data
+    assert "results/models/flip-0.1/L4.keras," in outputs["models"]
+    assert outputs["mc"] < outputs["models"] < outputs["predictions"] == outputs["all"]
 
 
 @pytest.mark.parametrize("name", ["tiny", "config", "paper"])
@@ -98,6 +103,14 @@ def _missing_seed(c):
     del c["seed"]
 
 
+def _bad_condition(c):
+    c["ml"]["conditions"][1] = "flip-2"
+
+
+def _iterations_not_multiple(c):
+    c["ml"]["training"]["iterations"] = 5
+
+
 @pytest.mark.parametrize(
     "mutate, key",
     [
@@ -109,6 +122,8 @@ def _missing_seed(c):
         (_wrong_type, "mc.bimodal.sizes[0].instances"),
         (_duplicate_size, "mc.gaussian.sizes[1].L"),
         (_missing_seed, "seed"),
+        (_bad_condition, "ml.conditions[1]"),
+        (_iterations_not_multiple, "ml.training.iterations"),
     ],
 )
 def test_invalid_config_is_rejected_before_any_job(tmp_path, mutate, key):
@@ -126,7 +141,8 @@ def test_invalid_config_is_rejected_before_any_job(tmp_path, mutate, key):
 
 
 def test_tiny_study_runs_end_to_end(tmp_path):
-    """The tiny config for real: every chunk is written, valid, logged with progress, and benchmarked."""
+    """The tiny config for real: every chunk is written, valid, logged with progress and benchmarked; every
+    model and prediction file follows its contract."""
     from spinglass_ml.mcio import read_chunk
 
     config = str(REPO / "config" / "tiny.yaml")
@@ -140,12 +156,23 @@ def test_tiny_study_runs_end_to_end(tmp_path):
         assert attrs["config_hash"] and np.all(np.isfinite(data["energy"]))
         sizes.append(attrs["n_instances"])
         log = tmp_path / "results" / "logs" / path.relative_to(tmp_path / "results").with_suffix(".log")
-        assert "sweep 64/64" in log.read_text()
+        assert f"sweep {attrs['sweeps']}/{attrs['sweeps']}" in log.read_text()
         bench = (
             tmp_path / "results" / "benchmarks" / path.relative_to(tmp_path / "results").with_suffix(".tsv")
         )
         assert bench.exists()
-    assert sorted(sizes) == [1, 1, 2, 2, 2, 2, 2, 2, 2, 2]  # 5 instances in chunks of 2 (and 4 in 2)
-    assert not list((tmp_path / "results").rglob("*.npz"))  # checkpoints are removed once a chunk is written
+    assert sorted(sizes) == [1] * 3 + [2] * 12  # 5 instances in chunks of 2 (and 4 in 2)
+    assert not (tmp_path / "results" / "checkpoints").exists() or not list(
+        (tmp_path / "results" / "checkpoints").rglob("*.npz")
+    )  # checkpoints are removed once a chunk is written
+    for condition in load("tiny")["ml"]["conditions"]:
+        for L, n_i in ((2, 5), (4, 4)):
+            models = tmp_path / "results" / "models" / condition
+            for suffix in (".keras", ".history.csv", ".provenance.json", ".flips.npz"):
+                assert (models / f"L{L}{suffix}").stat().st_size > 0
+            csv = tmp_path / "results" / "predictions" / condition / f"L{L}.csv"
+            pred = np.genfromtxt(csv, delimiter=",", names=True)
+            assert pred.dtype.names == ("instance", "T", "p") and pred.size == n_i * 4
+            assert np.all((pred["p"] >= 0) & (pred["p"] <= 1))
     code, out = snakemake(tmp_path, "-n", "--configfile", config)
     assert code == 0 and "Nothing to be done" in out

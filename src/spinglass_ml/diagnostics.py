@@ -110,6 +110,29 @@ def load_diagnostics(paths: list[str]) -> tuple[dict[str, np.ndarray], dict]:
     return data, attrs
 
 
+class EquilibrationError(RuntimeError):
+    """Training data that fail the equilibration checks."""
+
+
+def equilibration_gate(paths: list[str], *, enforce: bool, sigmas: float = DEFAULT_SIGMAS) -> list[str]:
+    """Run the checks on the chunks of one (disorder, L, sweeps) before training on them.
+
+    Returns one line per failed check (empty if all pass). With ``enforce`` a failure raises
+    :class:`EquilibrationError` naming L, sweeps, the failed checks and their temperatures; without it (a
+    ``therm-*`` condition, poisoned on purpose) the caller records the lines in the model's provenance.
+    """
+    data, attrs = load_diagnostics(paths)
+    checks = equilibration_checks(data, str(attrs["disorder"]), sigmas)
+    failed = [f"{attrs['disorder']} L={attrs['L']} sweeps={attrs['sweeps']}: {c.describe()}" for c in checks
+              if not c.passed]  # fmt: skip
+    if failed and enforce:
+        raise EquilibrationError(
+            "training data are not in equilibrium (raise the sweeps, or train a therm-* condition on "
+            "purpose):\n  " + "\n  ".join(failed)
+        )
+    return failed
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description="Equilibration diagnostics of Monte Carlo chunks of one (disorder, L, sweeps)."

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import jsonschema
 import yaml
+from spinglass_ml.poison import parse_condition, training_sweeps
 
 DISORDERS = ("gaussian", "bimodal")
 
@@ -80,6 +81,20 @@ def validate_config(config, schema_path):
                         f"config key '{key}.n_con': {size['n_con']} snapshots do not fit in the measurement "
                         f"window of sweeps // 2 = {size['sweeps'] // 2} sweeps"
                     )
+        training = config["ml"]["training"]
+        if training["iterations"] % training["log_every"]:
+            problems.append(
+                f"config key 'ml.training.iterations': {training['iterations']} is not a multiple of "
+                f"ml.training.log_every = {training['log_every']}"
+            )
+        for i, name in enumerate(config["ml"]["conditions"]):
+            for size in config["mc"]["gaussian"]["sizes"]:
+                n_meas = training_sweeps(parse_condition(name), size["sweeps"]) // 2
+                if size["n_con"] > n_meas:
+                    problems.append(
+                        f"config key 'ml.conditions[{i}]': {name} trains L = {size['L']} on data whose "
+                        f"measurement window ({n_meas} sweeps) cannot hold n_con = {size['n_con']} snapshots"
+                    )
     if problems:
         raise ValueError("invalid configuration:\n  " + "\n  ".join(problems))
 
@@ -92,6 +107,7 @@ wildcard_constraints:
     L=r"\d+",
     sweeps=r"\d+",
     chunk=r"\d+",
+    condition=r"clean|flip-[0-9.]+|therm-[0-9.]+",
 
 
 # ---------------------------------------------------------------- helpers
@@ -113,13 +129,41 @@ def n_chunks(size):
     return math.ceil(size["instances"] / size["chunk"])
 
 
-def mc_chunks(disorder, sweeps_fraction=1):
-    """Every chunk file of the configured sizes of `disorder`, at sweeps_fraction x the configured sweeps."""
-    return [
-        f"results/mc/{disorder}/L{size['L']}/sweeps{int(size['sweeps'] * sweeps_fraction)}/chunk{k}.h5"
-        for size in config["mc"][disorder]["sizes"]
-        for k in range(n_chunks(size))
-    ]
+def size_chunks(disorder, size, sweeps):
+    """Chunk files of one size entry simulated with the given sweeps."""
+    return [f"results/mc/{disorder}/L{size['L']}/sweeps{sweeps}/chunk{k}.h5" for k in range(n_chunks(size))]
+
+
+def mc_chunks(disorder):
+    """Every chunk file of the configured sizes of `disorder`, at the configured sweeps."""
+    return [p for size in config["mc"][disorder]["sizes"] for p in size_chunks(disorder, size, size["sweeps"])]
+
+
+def ml_sizes():
+    """Linear sizes with both training (Gaussian) and prediction (bimodal) data: one model per condition."""
+    bimodal = {size["L"] for size in config["mc"]["bimodal"]["sizes"]}
+    return [size["L"] for size in config["mc"]["gaussian"]["sizes"] if size["L"] in bimodal]
+
+
+def ml_outputs(pattern):
+    """`pattern` filled in for every (condition, L) of the study."""
+    return [pattern.format(condition=c, L=L) for c in config["ml"]["conditions"] for L in ml_sizes()]
+
+
+def train_chunks(wildcards):
+    """Gaussian chunks a condition trains on: therm-<fraction> uses round(fraction x sweeps) sweeps."""
+    size = size_entry("gaussian", wildcards.L)
+    return size_chunks("gaussian", size, training_sweeps(parse_condition(wildcards.condition), size["sweeps"]))
+
+
+def equilibrated_chunks(disorder):
+    """Input function: chunks of `disorder` at size L with the configured (equilibrated) sweeps."""
+
+    def chunks(wildcards):
+        size = size_entry(disorder, wildcards.L)
+        return size_chunks(disorder, size, size["sweeps"])
+
+    return chunks
 
 
 def chunk_range(wildcards):

@@ -1,0 +1,26 @@
+rule predict:
+    """p(high T) of every bimodal snapshot of size L, averaged per (instance, T); and of the held-out Gaussian
+    instances (a sanity check whose curves should cross near the training threshold)."""
+    input:
+        model="results/models/{condition}/L{L}.keras",
+        flips="results/models/{condition}/L{L}.flips.npz",
+        bimodal=equilibrated_chunks("bimodal"),
+        gaussian=equilibrated_chunks("gaussian"),
+        code=[package_module(m) for m in ("predict", "dataset", "model")],
+    output:
+        bimodal="results/predictions/{condition}/L{L}.csv",
+        gaussian="results/predictions/{condition}/gaussian/L{L}.csv",
+    log:
+        "results/logs/predict/{condition}/L{L}.log",
+    benchmark:
+        "results/benchmarks/predict/{condition}/L{L}.tsv"
+    conda:
+        "../../envs/ml.yaml"
+    threads: config["ml"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        batch_size=config["ml"]["training"]["batch_size"],
+    script:
+        "../scripts/predict.py"
