@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spinglass_ml.mcio import write_synthetic_chunk
+
 
 @pytest.fixture(scope="session")
 def ring_couplings() -> np.ndarray:
@@ -26,28 +28,6 @@ def ring_couplings() -> np.ndarray:
 
 
 # ---------------------------------------------------------------- Monte Carlo chunk files for the ML tests
-def write_synthetic_chunk(path, overlaps, temperatures, first_instance, *, disorder="gaussian", sweeps=64):
-    """Write a contract-conforming chunk with the given int8 overlaps (n_i, n_T, n_con, L, L, L); the other
-    datasets are zero placeholders. Returns the path."""
-    from spinglass_ml.mcio import write_chunk
-
-    n_i, n_T, n_con, L = overlaps.shape[:4]
-    data = {name: np.zeros((n_i, n_T)) for name in ("energy", "link_overlap", "q2", "q4", "qk2")}
-    data.update({
-        "temperatures": np.asarray(temperatures, np.float64),
-        "couplings": np.zeros((n_i, 3, L, L, L), np.float32),
-        "overlaps": np.asarray(overlaps, np.int8),
-        "logbins/energy": np.zeros((n_i, n_T, 1)),
-        "logbins/link_overlap": np.zeros((n_i, n_T, 1)),
-        "swap_acceptance": np.zeros((n_i, n_T - 1)),
-        "final_spins": np.ones((n_i, n_T, 2, L, L, L), np.int8),
-    })  # fmt: skip
-    attrs = dict(L=L, disorder=disorder, sweeps=sweeps, seed=0, first_instance=first_instance,
-                 n_instances=n_i, n_con=n_con, config_hash="synthetic")  # fmt: skip
-    write_chunk(path, data, attrs)
-    return path
-
-
 def simulate_chunks(folder, disorder, ranges, *, L=4, n_T=4, sweeps=64, n_con=4, seed=1):
     """Simulate and write one tiny chunk per (first_instance, n_instances) in ``ranges``; paper temperature
     ranges (Gaussian 0.80-1.21, bimodal 1.05-1.25). Returns the paths."""
@@ -69,7 +49,7 @@ def simulate_chunks(folder, disorder, ranges, *, L=4, n_T=4, sweeps=64, n_con=4,
 
 @pytest.fixture(scope="session")
 def synthetic_chunk():
-    """The writer of synthetic chunks, :func:`write_synthetic_chunk`."""
+    """The writer of synthetic chunks, :func:`spinglass_ml.mcio.write_synthetic_chunk`."""
     return write_synthetic_chunk
 
 

@@ -121,3 +121,11 @@ def test_predictions_follow_the_csv_contract(bimodal_chunks, tmp_path):
         predict_files(model, bimodal_chunks, tmp_path / "none.csv", instances=[99])
     with pytest.raises(ValueError, match="does not fit L = 4"):
         predict_blocks(build_model(5), build_index(bimodal_chunks))
+
+
+def test_training_benchmark_reports_both_rates():
+    from spinglass_ml.train_benchmark import benchmark
+
+    (row,) = benchmark(sizes=(4,), steps={4: 100}, instances={4: 20})
+    assert row["L"] == 4 and row["streaming"] > 0 and row["in_memory"] > 0
+    assert row["ratio"] == pytest.approx(row["streaming"] / row["in_memory"])

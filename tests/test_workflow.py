@@ -60,7 +60,7 @@ def test_named_targets_plan_their_outputs(tmp_path):
     assert "results/mc/gaussian/L2/sweeps64/chunk2.h5" in outputs["mc"]
     assert "results/mc/gaussian/L2/sweeps32/chunk2.h5" in outputs["models"]  # therm-0.5 data
     assert "results/models/flip-0.1/L4.keras," in outputs["models"]
-    assert "results/mc/bimodal/L4/sweeps64/chunk0.h5" not in outputs["models"]  # training needs no bimodal data
+    assert "results/mc/bimodal/L4/sweeps64/chunk0.h5" not in outputs["models"]  # no bimodal data to train
     assert outputs["mc"] < outputs["predictions"] and outputs["models"] < outputs["predictions"]
     assert outputs["predictions"] == outputs["all"]
 

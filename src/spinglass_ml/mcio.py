@@ -148,3 +148,38 @@ def read_chunk(path: str | Path, datasets: Iterable[str] | None = None) -> tuple
     except OSError as err:
         raise CorruptChunkError(f"{path}: data cannot be read (corrupt block?): {err}") from None
     return data, attrs
+
+
+def write_synthetic_chunk(
+    path: str | Path,
+    overlaps: np.ndarray,
+    temperatures: np.ndarray,
+    first_instance: int,
+    *,
+    disorder: str = "gaussian",
+    sweeps: int = 64,
+) -> Path:
+    """Write a contract-conforming chunk around given overlaps, for tests and benchmarks of the ML stages.
+
+    Parameters
+    ----------
+    overlaps : ±1, shape (n_i, n_T, n_con, L, L, L); the other datasets are zero placeholders (final spins +1)
+    temperatures : (n_T,) ascending
+    """
+    n_i, n_T, n_con, L = overlaps.shape[:4]
+    data = {name: np.zeros((n_i, n_T)) for name in ("energy", "link_overlap", "q2", "q4", "qk2")}
+    data.update(
+        {
+            "temperatures": np.asarray(temperatures, np.float64),
+            "couplings": np.zeros((n_i, 3, L, L, L), np.float32),
+            "overlaps": np.asarray(overlaps, np.int8),
+            "logbins/energy": np.zeros((n_i, n_T, 1)),
+            "logbins/link_overlap": np.zeros((n_i, n_T, 1)),
+            "swap_acceptance": np.zeros((n_i, n_T - 1)),
+            "final_spins": np.ones((n_i, n_T, 2, L, L, L), np.int8),
+        }
+    )
+    attrs = {"L": L, "disorder": disorder, "sweeps": sweeps, "seed": 0, "first_instance": first_instance,
+             "n_instances": n_i, "n_con": n_con, "config_hash": "synthetic"}  # fmt: skip
+    write_chunk(path, data, attrs)
+    return Path(path)
