@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from collections.abc import Callable
 
 import numpy as np
 
 from . import reference
-from .simulation import STREAM_MC, instance_couplings, instance_seed, run_pt, temperature_grid
+from .simulation import STREAM_MC, available_cpus, instance_couplings, instance_seed, run_pt, temperature_grid
 
 TEMPERATURES = {"gaussian": (0.80, 1.21), "bimodal": (1.05, 1.25)}
 
@@ -51,7 +50,7 @@ def _time_per_attempt(
 def benchmark(sizes=(8, 16), n_T: int = 20, instances: int = 4, seconds: float = 1.5, repeats: int = 3,
               max_threads: int | None = None) -> list[dict]:  # fmt: skip
     """Rows ``{path, disorder, L, threads, ns_per_attempt, speedup_vs_numpy}`` for every combination."""
-    max_threads = max_threads or len(os.sched_getaffinity(0))
+    max_threads = max_threads or available_cpus()
     rows = []
     for disorder, (tmin, tmax) in TEMPERATURES.items():
         T = temperature_grid(tmin, tmax, n_T)

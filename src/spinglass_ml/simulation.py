@@ -36,6 +36,13 @@ STREAM_COUPLINGS, STREAM_MC = 0, 1
 MAX_TEMPERATURES = 256  # the kernel holds 2 n_T slots per instance, at most 512
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one, as under SLURM; else all)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; not on macOS
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def temperature_grid(tmin: float, tmax: float, n: int, spacing: str = "geometric") -> np.ndarray:
     """Ascending temperatures, float64 (n,): geometric (constant ratio, the usual PT choice) or linear."""
     if not 0 < tmin < tmax:
@@ -228,7 +235,7 @@ def run_pt(
     """
     couplings = np.asarray(couplings)
     temperatures = np.asarray(temperatures, dtype=np.float64)
-    threads = len(os.sched_getaffinity(0)) if threads is None else threads
+    threads = available_cpus() if threads is None else threads
     _validate(couplings, temperatures, sweeps, n_con, threads)
     if len(mc_seeds) != couplings.shape[0]:
         raise ValueError(f"mc_seeds: need one per instance ({couplings.shape[0]}), got {len(mc_seeds)}")
