@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import h5py
@@ -38,6 +38,7 @@ def train_model(
     model_options: Mapping | None = None,
     deterministic: bool = True,
     progress: Callable[[str], None] | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> tuple[keras.Model, list[dict[str, float]]]:
     """Build the Table III network and train it with Adam on sparse categorical cross-entropy.
 
@@ -53,6 +54,8 @@ def train_model(
     model_options : keyword arguments of :func:`spinglass_ml.model.build_model` other than L
     deterministic : enable TensorFlow op determinism (process-wide)
     progress : called with a one-line report for every history row
+    callbacks : further Keras callbacks; their ``on_epoch_end`` runs after every history row (one "epoch"
+        of ``fit`` is ``log_every`` steps), after the row is logged
 
     Returns
     -------
@@ -86,7 +89,7 @@ def train_model(
         validation_data=val_ds,
         shuffle=False,
         verbose=0,
-        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=log)],
+        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=log), *callbacks],
     )
     return model, history
 
