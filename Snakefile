@@ -12,6 +12,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/predict.smk"
+include: "workflow/rules/figures.smk"
 
 
 localrules:
@@ -27,6 +28,8 @@ rule all:
         mc_chunks("gaussian"),
         mc_chunks("bimodal"),
         ml_outputs("results/predictions/{condition}/L{L}.csv"),
+        figure_outputs("fig_equilibration"),
+        table_outputs("table1", "table2", "table3"),
 
 
 rule mc:

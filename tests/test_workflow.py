@@ -62,7 +62,7 @@ def test_named_targets_plan_their_outputs(tmp_path):
     assert "results/models/flip-0.1/L4.keras," in outputs["models"]
     assert "results/mc/bimodal/L4/sweeps64/chunk0.h5" not in outputs["models"]  # no bimodal data to train
     assert outputs["mc"] < outputs["predictions"] and outputs["models"] < outputs["predictions"]
-    assert outputs["predictions"] == outputs["all"]
+    assert outputs["predictions"] < outputs["all"]  # all adds the figures and tables
 
 
 @pytest.mark.parametrize("name", ["tiny", "config", "paper"])

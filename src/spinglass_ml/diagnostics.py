@@ -151,3 +151,34 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+@dataclass
+class IdentityBins:
+    """Both sides of the Gaussian identity per log bin, disorder averages with standard errors over instances.
+
+    ``sweeps`` (n_bins,): sweeps done at the end of each log bin, min(2^(k+1), total sweeps); ``energy`` and
+    ``rhs`` = -(3/T)(1 - q_l), with ``energy_err`` and ``rhs_err``, all of shape (n_T, n_bins), per spin.
+    """
+
+    temperatures: np.ndarray
+    sweeps: np.ndarray
+    energy: np.ndarray
+    energy_err: np.ndarray
+    rhs: np.ndarray
+    rhs_err: np.ndarray
+
+
+def identity_logbins(data: dict[str, np.ndarray], sweeps: int) -> IdentityBins:
+    """The two sides of e = -(3/T)(1 - q_l) per log bin from :func:`load_diagnostics` data of ``sweeps``."""
+    T = data["temperatures"]
+    energy = data["logbins/energy"]
+    rhs = -3.0 / T[None, :, None] * (1.0 - data["logbins/link_overlap"])
+    n = energy.shape[0]
+    if n < 2:
+        raise ValueError("identity_logbins: need at least two disorder instances for error bars")
+    ends = np.minimum(2 ** np.arange(1, energy.shape[-1] + 1), sweeps)
+    root_n = np.sqrt(n)
+    return IdentityBins(
+        T, ends, energy.mean(0), energy.std(0, ddof=1) / root_n, rhs.mean(0), rhs.std(0, ddof=1) / root_n
+    )

@@ -30,6 +30,8 @@ import seaborn as sns  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .diagnostics import IdentityBins  # noqa: E402
+
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column journal page (8.6 cm)
 PAGE_WIDTH = 7.0  # inches: the full page width
 DPI = 300  # PNG resolution
@@ -128,3 +130,44 @@ def save(fig: Figure, pdf: str | Path, png: str | Path | None = None) -> list[Pa
         fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return [pdf, png]
+
+
+# ---------------------------------------------------------------- Monte Carlo stage
+def equilibration(grid: Sequence[Sequence[tuple[str, IdentityBins] | None]], t_index: int = 0) -> Figure:
+    """Both sides of the Gaussian identity e = -(3/T)(1 - q_l) against log-binned sweeps.
+
+    Parameters
+    ----------
+    grid : rows of panels (one row per L, one column per data set, e.g. the configured sweeps and each
+        reduced-sweep therm-* set); each panel is (title, :class:`~spinglass_ml.diagnostics.IdentityBins`),
+        or None for an empty place.
+    t_index : index of the temperature shown (0 = the lowest, slowest to equilibrate).
+
+    The two sides meet, within error bars, only once the data are in equilibrium.
+    """
+    nrows, ncols = len(grid), max(len(row) for row in grid)
+    fig, axes = figure(nrows, ncols, width=COLUMN_WIDTH if ncols == 1 else PAGE_WIDTH * min(ncols, 3) / 3,
+                       aspect=0.8, sharex="row", sharey="row")  # fmt: skip
+    for r, row in enumerate(grid):
+        for c in range(ncols):
+            ax = axes[r, c]
+            panel = row[c] if c < len(row) else None
+            if panel is None:
+                ax.set_axis_off()
+                continue
+            title, bins = panel
+            shown = bins.temperatures[t_index]
+            errorbar(ax, bins.sweeps, bins.energy[t_index], bins.energy_err[t_index], color=PALETTE[0],
+                     marker=MARKERS[0], linestyle="-", label=r"$e$")  # fmt: skip
+            errorbar(ax, bins.sweeps, bins.rhs[t_index], bins.rhs_err[t_index], color=PALETTE[1],
+                     marker=MARKERS[1], linestyle="--", label=r"$-(3/T)(1-q_l)$")  # fmt: skip
+            ax.set_xscale("log", base=2)
+            ax.set_title(title)
+            if r == nrows - 1:
+                ax.set_xlabel("sweeps (end of log bin)")
+            if c == 0:
+                ax.set_ylabel("energy per spin")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    title = f"Gaussian identity at T = {shown:.3f}"
+    fig.legend(handles, labels, loc="outside upper center", ncols=2, title=title)
+    return fig

@@ -150,6 +150,19 @@ def ml_outputs(pattern):
     return [pattern.format(condition=c, L=L) for c in config["ml"]["conditions"] for L in ml_sizes()]
 
 
+def gaussian_data_sets():
+    """Every Gaussian chunk of the study: the configured sweeps and each therm-<fraction>'s reduced sweeps."""
+    conditions = [parse_condition(c) for c in config["ml"]["conditions"]]
+    return sorted(
+        {
+            path
+            for size in config["mc"]["gaussian"]["sizes"]
+            for sweeps in {size["sweeps"]} | {training_sweeps(c, size["sweeps"]) for c in conditions}
+            for path in size_chunks("gaussian", size, sweeps)
+        }
+    )
+
+
 def train_chunks(wildcards):
     """Gaussian chunks a condition trains on: therm-<fraction> uses round(fraction x sweeps) sweeps."""
     size = size_entry("gaussian", wildcards.L)
@@ -209,3 +222,13 @@ def simulate_runtime(wildcards, threads, attempt):
     flips = run["n_instances"] * 2 * n_T * run["L"] ** 3 * run["sweeps"]
     seconds = flips * config["mc"]["ns_per_flip"] * 1e-9 / min(threads, run["n_instances"])
     return attempt * (10 + math.ceil(1.5 * seconds / 60))
+
+
+def figure_outputs(*names):
+    """PDF and PNG of each named figure (DESIGN.md "Targets by name")."""
+    return [f"results/figures/{name}.{ext}" for name in names for ext in ("pdf", "png")]
+
+
+def table_outputs(*names):
+    """CSV and LaTeX of each named table."""
+    return [f"results/tables/{name}.{ext}" for name in names for ext in ("csv", "tex")]
