@@ -105,8 +105,9 @@ def test_table_rules_follow_a_changed_config(tmp_path):
     config["ml"]["cnn"] = {"channels": 3}
     path = tmp_path / "changed.yaml"
     path.write_text(yaml.safe_dump(config))
-    code, out = run_snakemake(tmp_path / "work", "table1", "table2", "table3", "--cores", "1",
-                              "--configfile", str(path))  # fmt: skip
+    code, out = run_snakemake(
+        tmp_path / "work", "table1", "table2", "table3", "--cores", "1", "--configfile", str(path)
+    )
     assert code == 0, out
     out_dir = tmp_path / "work" / "results" / "tables"
     assert "4,9,64," in (out_dir / "table2.csv").read_text()
@@ -139,9 +140,158 @@ def test_equilibration_figure_grid(tmp_path):
     data = {"temperatures": T, "logbins/energy": full - 1.5, "logbins/link_overlap": full + 0.5}
     bins = identity_logbins(data, 16)
     short = identity_logbins({k: v[..., :2] if v.ndim == 3 else v for k, v in data.items()}, 4)
-    fig = plotting.equilibration([[("L = 4, 16 sweeps", bins), ("L = 4, 4 sweeps", short)],
-                                  [("L = 6, 16 sweeps", bins)]])  # fmt: skip
+    fig = plotting.equilibration(
+        [[("L = 4, 16 sweeps", bins), ("L = 4, 4 sweeps", short)], [("L = 6, 16 sweeps", bins)]]
+    )
     visible = [ax for ax in fig.axes if ax.axison]
     assert len(visible) == 3
     assert [len(c.lines[0].get_xdata()) for c in visible[1].containers] == [2, 2]  # e and the rhs, 2 bins
     assert_images(*plotting.save(fig, tmp_path / "eq.pdf"))
+
+
+# ---------------------------------------------------------------- analysis figures (synthetic objects)
+def analysis_object(Tc=1.12, nu=1.5, sizes=(4, 5, 6), quantity="p"):
+    """A hand-made analysis object in the layout of spinglass_ml.fss: p = 0.5 + (T - Tc) L^(1/nu) exactly."""
+    T = np.linspace(1.05, 1.25, 5)
+    curves, per_L, pts = {}, {}, {"L": [], "T": [], "x": [], "Q": [], "err": []}
+    for L in sizes:
+        x = (T - Tc) * L ** (1 / nu)
+        curves[str(L)] = {
+            "T": T.tolist(),
+            "mean": (0.5 + x).tolist(),
+            "err": [0.01] * 5,
+            "instances": 10,
+            "fit": {"T": T.tolist(), "mean": (0.5 + x).tolist(), "err": [0.005] * 5},
+        }
+        per_L[str(L)] = {"max": float(L ** (1 / nu)), "max_err": 0.1, "reason": None}
+        for key, values in zip(pts, (np.full(5, L), T, x, 0.5 + x, np.full(5, 0.01)), strict=True):
+            pts[key] += values.tolist()
+    return {
+        "quantity": quantity,
+        "sizes": list(sizes),
+        "Tc": Tc,
+        "Tc_err": 0.01,
+        "nu": nu,
+        "nu_err": 0.2,
+        "method": "linear_coefficient",
+        "reason": None,
+        "curves": curves,
+        "crossings": [
+            {"L1": a, "L2": b, "T": Tc, "T_err": 0.02, "Q": 0.5, "valid_fraction": 1.0, "reason": None}
+            for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+        ],
+        "derivative": {
+            "per_L": per_L,
+            "slope": 1 / nu,
+            "intercept": 0.0,
+            "nu": nu,
+            "nu_err": 0.2,
+            "reason": None,
+        },
+        "linear_coefficient": {
+            "T": T.tolist(),
+            "c1": ((T - Tc) / 0.13).tolist(),
+            "c1_err": [0.05] * 5,
+            "Tc": Tc,
+            "Tc_err": 0.01,
+            "reason": None,
+        },
+        "collapse": {
+            "Tc": Tc,
+            "Tc_err": 0.01,
+            "nu": nu,
+            "nu_err": 0.2,
+            "coefficients": [0.5, 1, 0, 0],
+            "points": pts,
+            "curve": {"x": [-0.2, 0.2], "Q": [0.3, 0.7]},
+            "reason": None,
+        },
+    }
+
+
+FAILED = {
+    "quantity": "p",
+    "sizes": [],
+    "Tc": None,
+    "Tc_err": None,
+    "nu": None,
+    "nu_err": None,
+    "method": "linear_coefficient",
+    "reason": "need at least two sizes",
+    "crossings": [],
+}
+
+
+def _texts(fig):
+    return " ".join(t.get_text() for ax in fig.axes for t in [*ax.texts, ax.title])
+
+
+def test_scaling_figure_draws_every_panel_from_the_analysis(tmp_path):
+    fig = plotting.scaling_figure(analysis_object())
+    a, b, c, d = fig.axes
+    assert len(a.containers) == 3  # p(T, L) with error bars for each L
+    line = b.lines[-1]  # the fitted line: slope 1/nu in ln-ln
+    slope = np.diff(line.get_ydata()) / np.diff(line.get_xdata())
+    assert np.allclose(slope, 1 / 1.5)
+    assert np.allclose(b.containers[0].lines[0].get_ydata(), np.log([4, 5, 6]) / 1.5)
+    assert any(np.allclose(ln.get_xdata(), 1.12) for ln in c.lines)  # T_c marked
+    assert len(d.containers) == 3 and "1.120 ± 0.010" in d.get_title()
+    assert "1.50 ± 0.20" in b.get_legend().get_texts()[0].get_text()
+    assert_images(*plotting.save(fig, tmp_path / "fig1.pdf"))
+
+
+def test_figures_of_a_failed_analysis_say_why(tmp_path):
+    fig = plotting.scaling_figure(FAILED)
+    assert _texts(fig).count("need at least two sizes") == 4
+    assert_images(*plotting.save(fig, tmp_path / "f.pdf"))
+    fig = plotting.probability_figure(FAILED, "flip-0.1", (None, None, "clean"))
+    assert "need at least two sizes" in _texts(fig)
+    plotting.save(fig, tmp_path / "g.pdf")
+
+
+def test_probability_figure_marks_its_tc_and_the_reference():
+    obj = analysis_object(Tc=1.15)
+    fig = plotting.probability_figure(obj, "flip-0.01", (1.12, 0.01, "clean $T_c$"))
+    ax = fig.axes[0]
+    vertical = [ln for ln in ax.lines if len(ln.get_xdata()) == 2 and len(set(ln.get_xdata())) == 1]
+    xs = sorted(ln.get_xdata()[0] for ln in vertical)
+    assert np.allclose(xs, [1.12, 1.15])
+    obj.update(Tc=None, Tc_err=None, reason="T_c: no sign change")
+    fig = plotting.probability_figure(obj, "therm-0.5", (1.12, 0.01, "clean"))
+    assert "no sign change" in fig.axes[0].get_title()
+
+
+def test_dose_response_marks_missing_tc_distinctly(tmp_path):
+    flip = [(0.001, 1.13, 0.01), (0.01, None, None), (0.03, None, None)]
+    therm = [(0.5, 1.2, 0.02), (1.0, 1.12, 0.01)]
+    fig = plotting.dose_response_figure(flip, therm, (1.12, 0.01))
+    left, right = fig.axes
+    crosses = [ln for ln in left.lines if ln.get_marker() == "x"]
+    assert len(crosses) == 1 and np.allclose(crosses[0].get_xdata(), [0.01, 0.03])
+    assert left.get_xscale() == "log" and right.get_xscale() == "linear"
+    assert not [ln for ln in right.lines if ln.get_marker() == "x"]
+    assert np.allclose(right.containers[0].lines[0].get_ydata(), [1.2, 1.12])
+    assert len(left.patches) == 1  # the clean band
+    assert_images(*plotting.save(fig, tmp_path / "dose.pdf"))
+    fig = plotting.dose_response_figure([], therm, (None, None))
+    assert "no such condition" in _texts(fig)
+
+
+def test_physics_reference_lists_every_estimate(tmp_path):
+    g, xi = analysis_object(1.10, quantity="g"), analysis_object(1.13, quantity="xi_over_L")
+    xi["crossings"][1].update(T=None, T_err=None, reason="no root")
+    literature = [{"label": "ξ_L/L, KKY 2006", "Tc": 1.120, "Tc_err": 0.004}]
+    fig = plotting.physics_reference_figure(g, xi, analysis_object(), literature)
+    estimates = fig.axes[2]
+    labels = [t.get_text() for t in estimates.get_yticklabels()]
+    assert labels == [
+        "CNN (clean) T_c",
+        "CNN p 4/5",
+        "CNN p 5/6",
+        "Binder g 4/5",
+        "Binder g 5/6",
+        "ξ_L/L 4/5",
+        "ξ_L/L 5/6",
+    ]
+    assert len(estimates.containers) == 6 and [t.get_text() for t in estimates.texts].count("none") == 1
+    assert_images(*plotting.save(fig, tmp_path / "phys.pdf"))
