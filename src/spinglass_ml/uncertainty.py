@@ -25,6 +25,15 @@ Estimation. D is an axis-aligned box ``[low, high]`` (coordinates with ``low == 
 excluded: their moments are NaN). X is drawn uniformly in D; every moment is a ratio of sample means of
 ``l^2``, ``x l^2``, ``x^2 l^2``, ``l d l``, ``(d l)^2`` and ``x l d l`` (beta cancels), so one sample set
 gives all of them. Error bars are jackknife errors over ``n_blocks`` equal blocks of independent samples.
+
+Network packets. ``l`` is the cross-entropy of class Y computed from the logits (``attacks.example_losses``),
+one packet per class. Two variables (issue item 3): the *input* X, the overlaps flattened to (L**3,), and the
+*features* H, the input of the final Dense layer (the flattened ReLU output of the convolution, (m**3 C,)).
+The feature box is the per-coordinate range of H over given data (:func:`feature_box`); its coordinates are
+integrated in the affine variable ``u = 2 (h - low) / (high - low) - 1`` in [-1, 1], which leaves every
+product ``Dx_i Dp_i`` and boundary term ``B_i`` unchanged (Dx scales by the factor, Dp by its inverse) and
+puts the input and feature attacks in the same units. Feature coordinates constant over the data (a ReLU
+that never fires there) are held fixed.
 """
 
 from __future__ import annotations
@@ -32,7 +41,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
+import keras
 import numpy as np
+import tensorflow as tf
+
+from .attacks import example_losses
 
 #: a packet function: X float64 (b, n) -> (l float64 (b, k), dl/dX float64 (b, k, n)) for k packets
 PacketFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -180,3 +193,75 @@ def packet_moments(
             err = np.where(free, err, np.nan)
         out[name], out[name + "_err"] = value, err
     return PacketMoments(**out, n_samples=int(n_samples), volume=volume)
+
+
+def feature_extractor(model: keras.Model) -> keras.Model:
+    """The input of the model's final Dense layer as a function of the overlaps.
+
+    Returns
+    -------
+    Keras model: overlaps float32 (b, L, L, L, 1) -> features float32 (b, M) (the flattened convolution
+    output for :func:`spinglass_ml.model.build_model`, M = m**3 channels).
+    """
+    return keras.Model(model.inputs, model.layers[-1].input)
+
+
+def feature_box(model: keras.Model, x: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Per-coordinate minimum and maximum of the features of the overlaps x (b, L, L, L): two float64 (M,)."""
+    h = feature_extractor(model).predict(
+        np.asarray(x, np.float32)[..., None], batch_size=batch_size, verbose=0
+    )
+    return h.min(axis=0).astype(np.float64), h.max(axis=0).astype(np.float64)
+
+
+def feature_logits(model: keras.Model, low: np.ndarray, high: np.ndarray):
+    """Logits as a function of the feature-box coordinates ``u`` in [-1, 1] (see the module docstring).
+
+    Returns
+    -------
+    Function u float32 (b, M) -> logits float32 (b, n_classes), ``h = low + (u + 1) (high - low) / 2``.
+    """
+    last = model.layers[-1]
+    low32 = tf.constant(low, tf.float32)
+    half = tf.constant((np.asarray(high) - np.asarray(low)) / 2, tf.float32)
+
+    def logits(u: tf.Tensor) -> tf.Tensor:
+        return tf.matmul(low32 + (u + 1.0) * half, last.kernel) + last.bias
+
+    return logits
+
+
+def to_feature_coordinates(h: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Features h (b, M) in the box coordinates u in [-1, 1]; fixed coordinates map to -1: float32 (b, M)."""
+    width = np.where(high > low, high - low, 1.0)
+    return (2 * (np.asarray(h, np.float64) - low) / width - 1).astype(np.float32)
+
+
+def class_packets(logits, n_classes: int, shape: tuple[int, ...]) -> PacketFunction:
+    """The packets of every class: loss and gradient of each class's cross-entropy, as a PacketFunction.
+
+    Parameters
+    ----------
+    logits : function of float32 (b, *shape) -> logits (b, n_classes)
+    n_classes : packets per point
+    shape : the variable's shape as ``logits`` takes it; the packet takes it flattened, (b, prod(shape))
+    """
+
+    @tf.function
+    def evaluate(x):
+        values, grads = [], []
+        for c in range(n_classes):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = example_losses(logits(x), tf.fill(tf.shape(x)[:1], c), "logits")
+                total = tf.reduce_sum(loss)  # examples are independent: d total / d x_b = d loss_b / d x_b
+            values.append(loss)
+            grads.append(tape.gradient(total, x))
+        return tf.stack(values, axis=1), tf.stack(grads, axis=1)
+
+    def packet(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        b = x.shape[0]
+        value, grad = evaluate(tf.constant(x.reshape(b, *shape), tf.float32))
+        return value.numpy(), grad.numpy().reshape(b, n_classes, -1)
+
+    return packet
