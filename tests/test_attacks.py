@@ -230,3 +230,49 @@ def test_fgsm_and_pgd_agree_with_art(cnn):
         )
         np.testing.assert_allclose(ours, attack.generate(x, y=onehot), atol=1e-6)
         assert np.any(ours != x)
+
+
+# ---------------------------------------------------------------- adversarial training
+def test_adversarial_batch_is_pgd_of_the_current_weights(cnn):
+    from spinglass_ml.train import AdversarialTrainer
+
+    model, x, y = cnn
+    trainer = AdversarialTrainer(model, 0.3, 0.1, 4, random_start=False, seed=0)
+    batch = trainer.adversarial_batch(tf.constant(x[..., None]), tf.constant(y), tf.constant(0)).numpy()
+    np.testing.assert_allclose(batch[..., 0], pgd(model, x, y, 0.3, 0.1, 4), atol=1e-7)
+    rs = AdversarialTrainer(model, 0.3, 0.1, 1, random_start=True, seed=9)
+    a, b, c = (
+        rs.adversarial_batch(tf.constant(x[..., None]), tf.constant(y), tf.constant(k)) for k in (0, 0, 1)
+    )
+    np.testing.assert_array_equal(a, b)  # same (seed, step): same start
+    assert np.any(a.numpy() != c.numpy())  # a new start at every step
+    assert np.all(np.abs(a.numpy()[..., 0] - x) <= 0.3 + 1e-6)
+
+
+def easy_phases(n, seed, L=4):
+    """Ordered (label 0: a global sign times sites that agree with probability 0.85) against random ±1."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    ordered = rng.choice([-1, 1], (n, 1, 1, 1)) * np.where(rng.random((n, L, L, L)) < 0.85, 1, -1)
+    x = np.where(y[:, None, None, None] == 0, ordered, rng.choice([-1, 1], (n, L, L, L)))
+    return x.astype(np.float32), y.astype(np.int32)
+
+
+@pytest.mark.slow
+def test_adversarial_training_raises_robust_accuracy():
+    """Same data, seed and steps: PGD training at eps = 0.5 keeps more examples correct under PGD at 0.5
+    (measured 0.70 against 0.53 for standard training; the margin asked is 0.1)."""
+    from spinglass_ml.train import train_model
+
+    x, y = easy_phases(4000, 1)
+    x_test, y_test = easy_phases(1000, 2)
+    train = tf.data.Dataset.from_tensor_slices((x[..., None], y)).repeat().batch(200)
+    val = tf.data.Dataset.from_tensor_slices((x_test[..., None], y_test)).batch(500)
+    robust = []
+    for adversary in (None, dict(epsilon=0.5, step_size=0.25, steps=3, random_start=True, seed=5)):
+        model, _ = train_model(
+            train, val, iterations=200, lr=1e-2, log_every=100, seed=3, adversary=adversary
+        )
+        x_adv = pgd(model, x_test, y_test, 0.5, 0.125, 10)
+        robust.append(np.mean(np.argmax(model.predict_on_batch(x_adv[..., None]), axis=1) == y_test))
+    assert robust[1] > robust[0] + 0.1

@@ -10,7 +10,8 @@ from spinglass_ml.poison import Condition, flip_labels, parse_condition, trainin
 @pytest.mark.parametrize(
     "name, kind, value",
     [("clean", "clean", None), ("flip-0.01", "flip", 0.01), ("flip-0", "flip", 0.0), ("flip-1", "flip", 1.0),
-     ("flip-1e-3", "flip", 0.001), ("therm-0.5", "therm", 0.5), ("therm-1.0", "therm", 1.0)],
+     ("flip-1e-3", "flip", 0.001), ("therm-0.5", "therm", 0.5), ("therm-1.0", "therm", 1.0),
+     ("adv-0.2", "adv", 0.2), ("adv-2", "adv", 2.0)],
 )  # fmt: skip
 def test_condition_names_parse_and_round_trip(name, kind, value):
     cond = parse_condition(name)
@@ -21,7 +22,7 @@ def test_condition_names_parse_and_round_trip(name, kind, value):
 @pytest.mark.parametrize(
     "name",
     ["", "Clean", "clean-0.1", "flip", "flip-", "flip-abc", "flip--0.1", "flip-1.5", "flip-nan", "flip-inf",
-     " flip-0.1", "flip-0.1 ", "flip_0.1", "therm-0", "therm-1.2", "noise-0.1"],
+     " flip-0.1", "flip-0.1 ", "flip_0.1", "therm-0", "therm-1.2", "noise-0.1", "adv-0", "adv-2.5", "adv"],
 )  # fmt: skip
 def test_other_condition_names_are_rejected(name):
     with pytest.raises(ValueError, match="condition"):
@@ -33,6 +34,7 @@ def test_training_sweeps():
     assert training_sweeps(parse_condition("therm-0.3"), 1000) == 300
     assert training_sweeps(parse_condition("clean"), 4096) == 4096
     assert training_sweeps(parse_condition("flip-0.01"), 4096) == 4096
+    assert training_sweeps(parse_condition("adv-0.2"), 4096) == 4096
 
 
 def labels(n=200_000, seed=0):

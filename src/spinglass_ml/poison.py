@@ -5,7 +5,10 @@ A condition is named by a string that is also a Snakemake wildcard value:
 * ``clean``: well-thermalised data, labels as measured;
 * ``flip-<rate>``: every training label flipped independently with probability ``rate`` (0 <= rate <= 1);
 * ``therm-<fraction>``: training data simulated with ``round(fraction * sweeps)`` sweeps for the same
-  disorder instances (0 < fraction <= 1), labels as measured.
+  disorder instances (0 < fraction <= 1), labels as measured;
+* ``adv-<epsilon>``: clean data, trained adversarially (Madry et al.): every training batch is replaced by
+  its PGD adversarial examples in the L∞ ball of radius epsilon (0 < epsilon <= 2, overlap units) around
+  it (see :class:`spinglass_ml.train.AdversarialTrainer`). Not a poisoning: the robust counterpart of clean.
 
 Flips are drawn as one uniform number per example from a seeded stream, in example order, and an example is
 flipped if its number is below the rate. The flips therefore do not depend on how the draw is chunked, and
@@ -22,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-_PATTERN = re.compile(r"(flip|therm)-([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)")
+_PATTERN = re.compile(r"(flip|therm|adv)-([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)")
 _FLIP_CHUNK = 1 << 20  # uniforms drawn per call: bounds the transient memory of a flip draw to 8 MiB
 
 
@@ -32,12 +35,12 @@ class Condition:
 
     Attributes
     ----------
-    kind : ``"clean"``, ``"flip"`` or ``"therm"``
+    kind : ``"clean"``, ``"flip"``, ``"therm"`` or ``"adv"``
     value : the flip rate (probability per label), the thermalisation fraction (of the configured sweeps),
-        or None for ``clean``
+        the adversarial radius epsilon (overlap units), or None for ``clean``
     """
 
-    kind: Literal["clean", "flip", "therm"]
+    kind: Literal["clean", "flip", "therm", "adv"]
     value: float | None = None
 
     def __str__(self) -> str:
@@ -46,24 +49,27 @@ class Condition:
 
 
 def parse_condition(name: str) -> Condition:
-    """Parse a condition name such as ``"clean"``, ``"flip-0.01"`` or ``"therm-0.5"``.
+    """Parse a condition name such as ``"clean"``, ``"flip-0.01"``, ``"therm-0.5"`` or ``"adv-0.2"``.
 
     Raises
     ------
     ValueError
-        for any other string, a rate outside [0, 1], or a fraction outside (0, 1].
+        for any other string, a rate outside [0, 1], a fraction outside (0, 1], or an epsilon outside (0, 2].
     """
     if name == "clean":
         return Condition("clean")
     match = _PATTERN.fullmatch(name)
     if match is None:
-        raise ValueError(f"condition {name!r}: expected 'clean', 'flip-<rate>' or 'therm-<fraction>' "
-                         "with a plain decimal number, e.g. 'flip-0.01', 'therm-0.5'")  # fmt: skip
+        raise ValueError(f"condition {name!r}: expected 'clean', 'flip-<rate>', 'therm-<fraction>' or "
+                         "'adv-<epsilon>' with a plain decimal number, e.g. 'flip-0.01', 'therm-0.5', "
+                         "'adv-0.2'")  # fmt: skip
     kind, value = match.group(1), float(match.group(2))
     if kind == "flip" and not 0.0 <= value <= 1.0:
         raise ValueError(f"condition {name!r}: the flip rate is a probability, need 0 <= rate <= 1")
     if kind == "therm" and not 0.0 < value <= 1.0:
         raise ValueError(f"condition {name!r}: need 0 < fraction <= 1 of the configured sweeps")
+    if kind == "adv" and not 0.0 < value <= 2.0:
+        raise ValueError(f"condition {name!r}: need 0 < epsilon <= 2 (overlaps lie in [-1, 1])")
     return Condition(kind, value)
 
 

@@ -4,6 +4,10 @@ Device placement is TensorFlow's default: the first GPU if TensorFlow sees one, 
 ``deterministic=True`` (the default) op determinism is enabled, so on the CPU the same seed and data give the
 same weights bit for bit. Enabling op determinism is global to the process and cannot be undone.
 
+Adversarial training (conditions ``adv-<epsilon>``): :class:`AdversarialTrainer` wraps the network and
+replaces every training batch by its PGD adversarial examples under the current weights (Madry et al.,
+2018); the saved model is the plain network.
+
 Files of a run, next to ``L{L}.keras``: ``L{L}.history.csv`` (columns :data:`HISTORY_COLUMNS`),
 ``L{L}.provenance.json`` and ``L{L}.flips.npz`` (see :meth:`spinglass_ml.dataset.TrainingData.arrays`).
 """
@@ -20,11 +24,64 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .attacks import LossOn, gradient_function, iterate
 from .dataset import TrainingData
 from .mcio import package_version
 from .model import build_model
 
 HISTORY_COLUMNS = ("step", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
+class AdversarialTrainer(keras.Model):
+    """Trains ``net`` on PGD adversarial examples of each batch (min-max training, Madry et al. 2018).
+
+    Calling the trainer calls ``net`` (so validation is on clean examples); its train step first moves the
+    batch (x float32 (b, L, L, L, 1), y (b,)) to :func:`spinglass_ml.attacks.iterate` of the current
+    weights, then takes the usual optimizer step on the adversarial batch. The random start of step k is
+    drawn from TensorFlow's stateless generator seeded by (``seed``, k): the same seed gives the same run.
+
+    Parameters
+    ----------
+    net : the classifier (see :mod:`spinglass_ml.attacks`); its weights are the ones trained
+    epsilon, step_size : L∞ radius and PGD step, in overlap units
+    steps : PGD steps per batch
+    random_start : start each PGD from a uniform point of the ball
+    seed : 64-bit seed of the random starts
+    loss_on : "logits" or "probabilities"
+    """
+
+    def __init__(
+        self,
+        net: keras.Model,
+        epsilon: float,
+        step_size: float,
+        steps: int,
+        random_start: bool,
+        seed: int,
+        loss_on: LossOn = "logits",
+    ) -> None:
+        super().__init__(name=f"adversarial_{net.name}")
+        self.net = net
+        self.epsilon, self.step_size, self.steps = float(epsilon), float(step_size), int(steps)
+        self.random_start, self.seed = bool(random_start), int(seed)
+        self._gradient = gradient_function(net, loss_on)
+
+    def call(self, x, training: bool = False):
+        return self.net(x, training=training)
+
+    def adversarial_batch(self, x: tf.Tensor, y: tf.Tensor, step: tf.Tensor) -> tf.Tensor:
+        """PGD examples of a batch x (b, L, L, L, 1) at optimizer step ``step``: same shape."""
+        x0, y = x[..., 0], tf.cast(y, tf.int32)
+        start = x0
+        if self.random_start:
+            seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64)])
+            noise = tf.random.stateless_uniform(tf.shape(x0), seed, -self.epsilon, self.epsilon)
+            start = tf.clip_by_value(x0 + noise, -1.0, 1.0)
+        return iterate(self._gradient, x0, y, start, self.epsilon, self.step_size, self.steps)[..., None]
+
+    def train_step(self, data):
+        x, y = data
+        return super().train_step((self.adversarial_batch(x, y, self.optimizer.iterations), y))
 
 
 def train_model(
@@ -39,6 +96,7 @@ def train_model(
     deterministic: bool = True,
     progress: Callable[[str], None] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    adversary: Mapping | None = None,
 ) -> tuple[keras.Model, list[dict[str, float]]]:
     """Build the Table III network and train it with Adam on sparse categorical cross-entropy.
 
@@ -56,6 +114,9 @@ def train_model(
     progress : called with a one-line report for every history row
     callbacks : further Keras callbacks; their ``on_epoch_end`` runs after every history row (one "epoch"
         of ``fit`` is ``log_every`` steps), after the row is logged
+    adversary : None for standard training; else keyword arguments of :class:`AdversarialTrainer` other than
+        ``net`` (epsilon, step_size, steps, random_start, seed, loss_on): train on PGD examples. The history's
+        ``loss`` and ``accuracy`` are then those of the adversarial training batches.
 
     Returns
     -------
@@ -69,7 +130,8 @@ def train_model(
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(int(seed))
     model = build_model(train_ds.element_spec[0].shape[1], **(model_options or {}))
-    model.compile(
+    fitted = model if adversary is None else AdversarialTrainer(model, **adversary)
+    fitted.compile(
         optimizer=keras.optimizers.Adam(learning_rate=lr),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
@@ -82,7 +144,7 @@ def train_model(
         if progress:
             progress(", ".join(f"{k} {v:.4g}" for k, v in row.items()) + f" (of {iterations} steps)")
 
-    model.fit(
+    fitted.fit(
         train_ds,
         epochs=iterations // log_every,
         steps_per_epoch=log_every,  # the training stream is infinite; one "epoch" = one history row
