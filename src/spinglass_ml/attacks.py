@@ -31,6 +31,7 @@ pre-activation.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Literal
 
@@ -41,6 +42,7 @@ import tensorflow as tf
 LossOn = Literal["logits", "probabilities"]
 PROB_FLOOR = 1e-7  # probabilities are floored before the log, as in keras' cross-entropy
 LOSSES = ("logits", "probabilities")
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {key: traced function}
 
 
 def logits_function(model: keras.Model) -> Callable[[tf.Tensor], tf.Tensor]:
@@ -110,6 +112,34 @@ def gradient_function(
     return gradient
 
 
+def compiled(model: keras.Model, key: str) -> Callable:
+    """The traced (``tf.function``) gradient of ``loss_on = key``, or with key "margin" the function
+    (x, y) -> (predicted class, d margin / d x) of :func:`flip_attack`; traced once per model and key (and
+    without retracing for new batch sizes), so repeated attacks pay for tracing once."""
+    cache = _COMPILED.setdefault(model, {})
+    if key not in cache:
+        fn = _margin_gradient(model) if key == "margin" else gradient_function(model, key)
+        cache[key] = tf.function(fn, reduce_retracing=True)
+    return cache[key]
+
+
+def _margin_gradient(model: keras.Model) -> Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
+    """(x, y) -> (argmax of the logits, d (z_y - max_{c != y} z_c) / d x), per example."""
+    logits = logits_function(model)
+    n_classes = model.output_shape[-1]
+
+    def margin_gradient(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            z = logits(x)
+            true = tf.gather(z, y, batch_dims=1)
+            other = tf.reduce_max(z - 1e30 * tf.one_hot(y, n_classes), axis=1)
+            total = tf.reduce_sum(true - other)  # examples are independent
+        return tf.argmax(z, axis=1, output_type=tf.int32), tape.gradient(total, x)
+
+    return margin_gradient
+
+
 def project(x: tf.Tensor, x0: tf.Tensor, epsilon: float) -> tf.Tensor:
     """Closest point of the L∞ ball of radius ``epsilon`` around ``x0`` intersected with [-1, 1]."""
     return tf.clip_by_value(tf.clip_by_value(x, x0 - epsilon, x0 + epsilon), -1.0, 1.0)
@@ -164,6 +194,12 @@ def _inputs(x, y) -> tuple[tf.Tensor, tf.Tensor]:
     return x, y
 
 
+def _check_loss(loss_on: str) -> str:
+    if loss_on not in LOSSES:
+        raise ValueError(f"loss_on: expected one of {LOSSES}, got {loss_on!r}")
+    return loss_on
+
+
 def _check_ball(epsilon: float, step_size: float | None = None, steps: int | None = None) -> None:
     if not (np.isfinite(epsilon) and epsilon >= 0):
         raise ValueError(f"epsilon: need a finite radius >= 0, got {epsilon}")
@@ -190,7 +226,7 @@ def fgsm(model: keras.Model, x, y, epsilon: float, loss_on: LossOn = "logits") -
     """
     _check_ball(epsilon)
     x, y = _inputs(x, y)
-    grad = gradient_function(model, loss_on)(x, y)
+    grad = compiled(model, _check_loss(loss_on))(x, y)
     return project(x + epsilon * tf.sign(grad), x, epsilon).numpy()
 
 
@@ -209,7 +245,7 @@ def _iterative(model, x, y, epsilon, step_size, steps, random_start, seed, loss_
     if random_start and seed is None:
         raise ValueError("random_start: needs a seed (every random stream derives from the config seed)")
     start = tf.constant(random_start_point(x.numpy(), epsilon, seed)) if random_start else x
-    gradient = tf.function(gradient_function(model, loss_on))
+    gradient = compiled(model, _check_loss(loss_on))
     return iterate(gradient, x, y, start, epsilon, step_size, int(steps), decay).numpy()
 
 
@@ -302,19 +338,7 @@ def flip_attack(model: keras.Model, x, y, max_flips: int) -> tuple[np.ndarray, n
     x, y = _inputs(x, y)
     if not np.all(np.abs(x.numpy()) == 1):
         raise ValueError("x: the flip attack needs ±1 overlaps")
-    logits = logits_function(model)
-    n_classes = model.output_shape[-1]
-
-    @tf.function
-    def margin_and_gradient(x, y):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            z = logits(x)
-            true = tf.gather(z, y, batch_dims=1)
-            other = tf.reduce_max(z - 1e30 * tf.one_hot(y, n_classes), axis=1)
-            total = tf.reduce_sum(true - other)  # examples are independent
-        return tf.argmax(z, axis=1, output_type=tf.int32), tape.gradient(total, x)
-
+    margin_and_gradient = compiled(model, "margin")
     x_adv = x.numpy().copy()
     y_np = y.numpy()
     flips = np.full(x_adv.shape[0], np.inf)
