@@ -295,3 +295,20 @@ def test_physics_reference_lists_every_estimate(tmp_path):
     ]
     assert len(estimates.containers) == 6 and [t.get_text() for t in estimates.texts].count("none") == 1
     assert_images(*plotting.save(fig, tmp_path / "phys.pdf"))
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda c: c["figures"].update(fig2="flip-0.3"), "config key 'figures.fig2': flip-0.3 is not one of"),
+        (lambda c: c["figures"].update(fig3="flip-0.1"), "config key 'figures.fig3': 'flip-0.1' does not"),
+        (lambda c: c["ml"].update(conditions=["flip-0.1", "therm-0.5"]), "config key 'ml.conditions': must"),
+    ],
+)
+def test_figure_config_is_checked_against_the_conditions(tmp_path, mutate, message):
+    config = _tiny()
+    mutate(config)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    code, out = run_snakemake(tmp_path / "work", "-n", "--configfile", str(path))
+    assert code != 0 and message in out, out

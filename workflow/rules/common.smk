@@ -95,6 +95,17 @@ def validate_config(config, schema_path):
                         f"config key 'ml.conditions[{i}]': {name} trains L = {size['L']} on data whose "
                         f"measurement window ({n_meas} sweeps) cannot hold n_con = {size['n_con']} snapshots"
                     )
+        conditions = config["ml"]["conditions"]
+        if "clean" not in conditions:
+            problems.append(
+                "config key 'ml.conditions': must include clean (Fig. 1 and the reference of every poisoned run)"
+            )
+        for key in ("fig2", "fig3"):
+            if config["figures"][key] not in conditions:
+                problems.append(
+                    f"config key 'figures.{key}': {config['figures'][key]} is not one of ml.conditions "
+                    f"({', '.join(conditions)})"
+                )
     if problems:
         raise ValueError("invalid configuration:\n  " + "\n  ".join(problems))
 
@@ -232,3 +243,10 @@ def figure_outputs(*names):
 def table_outputs(*names):
     """CSV and LaTeX of each named table."""
     return [f"results/tables/{name}.{ext}" for name in names for ext in ("csv", "tex")]
+
+
+def condition_analyses(*kinds):
+    """Analysis files of the conditions of ml.conditions whose kind (clean, flip, therm) is in `kinds`."""
+    return [
+        f"results/analysis/{c}.json" for c in config["ml"]["conditions"] if parse_condition(c).kind in kinds
+    ]

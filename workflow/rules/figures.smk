@@ -76,3 +76,101 @@ rule fig_equilibration:
         "../../envs/figures.yaml"
     script:
         "../scripts/fig_equilibration.py"
+
+
+rule fig1:
+    """Fig. 1 for the clean condition: p(T, L), the ν_ml fit, the linear coefficient with T_c, the collapse."""
+    input:
+        analysis="results/analysis/clean.json",
+        code=package_module("plotting"),
+    output:
+        pdf="results/figures/fig1.pdf",
+        png=report("results/figures/fig1.png", caption="../report/fig1.rst", category="Paper figures"),
+    log:
+        "results/logs/figures/fig1.log",
+    conda:
+        "../../envs/figures.yaml"
+    script:
+        "../scripts/fig1.py"
+
+
+rule fig2:
+    """Fig. 2: p(T, L) of the label-flip condition figures.fig2, beside the clean T_c."""
+    input:
+        analysis=f"results/analysis/{config['figures']['fig2']}.json",
+        clean="results/analysis/clean.json",
+        code=package_module("plotting"),
+    output:
+        pdf="results/figures/fig2.pdf",
+        png=report("results/figures/fig2.png", caption="../report/fig2.rst", category="Paper figures"),
+    log:
+        "results/logs/figures/fig2.log",
+    conda:
+        "../../envs/figures.yaml"
+    params:
+        condition=config["figures"]["fig2"],
+    script:
+        "../scripts/fig_condition.py"
+
+
+rule fig3:
+    """Fig. 3: p(T, L) of the under-thermalised condition figures.fig3, beside the clean T_c."""
+    input:
+        analysis=f"results/analysis/{config['figures']['fig3']}.json",
+        clean="results/analysis/clean.json",
+        code=package_module("plotting"),
+    output:
+        pdf="results/figures/fig3.pdf",
+        png=report("results/figures/fig3.png", caption="../report/fig3.rst", category="Paper figures"),
+    log:
+        "results/logs/figures/fig3.log",
+    conda:
+        "../../envs/figures.yaml"
+    params:
+        condition=config["figures"]["fig3"],
+    script:
+        "../scripts/fig_condition.py"
+
+
+rule fig_physics_reference:
+    """Binder-ratio and ξ_L/L crossings of the bimodal data, with the CNN's T_c and published values beside."""
+    input:
+        reference="results/analysis/physics_reference.json",
+        clean="results/analysis/clean.json",
+        code=package_module("plotting"),
+    output:
+        pdf="results/figures/fig_physics_reference.pdf",
+        png=report(
+            "results/figures/fig_physics_reference.png",
+            caption="../report/fig_physics_reference.rst",
+            category="Extensions",
+        ),
+    log:
+        "results/logs/figures/fig_physics_reference.log",
+    conda:
+        "../../envs/figures.yaml"
+    params:
+        literature=config["figures"]["literature"],
+    script:
+        "../scripts/fig_physics_reference.py"
+
+
+rule fig_dose_response:
+    """T_c against the flip rate and the thermalisation fraction, over every such condition of ml.conditions."""
+    input:
+        analyses=condition_analyses("flip", "therm"),
+        clean="results/analysis/clean.json",
+        code=[package_module(m) for m in ("plotting", "poison")],
+    output:
+        pdf="results/figures/fig_dose_response.pdf",
+        png=report(
+            "results/figures/fig_dose_response.png",
+            caption="../report/fig_dose_response.rst",
+            category="Extensions",
+        ),
+    log:
+        "results/logs/figures/fig_dose_response.log",
+    conda:
+        "../../envs/figures.yaml"
+    script:
+        "../scripts/fig_dose_response.py"
