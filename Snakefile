@@ -13,6 +13,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/robustness.smk"
 
 
 localrules:
@@ -30,6 +31,7 @@ rule all:
         ml_outputs("results/predictions/{condition}/L{L}.csv"),
         figure_outputs("fig_equilibration"),
         table_outputs("table1", "table2", "table3"),
+        figure_outputs("fig_tradeoff", "fig_uncertainty"),
 
 
 rule mc:

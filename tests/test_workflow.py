@@ -4,6 +4,7 @@ Every run uses a temporary working directory (-d), so nothing is written into th
 """
 
 import copy
+import json
 import math
 import re
 import subprocess
@@ -176,5 +177,11 @@ def test_tiny_study_runs_end_to_end(tmp_path):
             pred = np.genfromtxt(csv, delimiter=",", names=True)
             assert pred.dtype.names == ("instance", "T", "p") and pred.size == n_i * 4
             assert np.all((pred["p"] >= 0) & (pred["p"] <= 1))
+    epochs = load("tiny")["robustness"]["uncertainty"]["epochs"]
+    for L in (2, 4):  # the trade-off record: one row per epoch for both models, and its figures
+        doc = json.loads((tmp_path / "results" / "robustness" / "uncertainty" / f"L{L}.json").read_text())
+        assert [len(run["records"]) for run in doc["models"].values()] == [epochs, epochs]
+    for name in ("fig_tradeoff", "fig_uncertainty"):
+        assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 0
     code, out = snakemake(tmp_path, "-n", "--configfile", config)
     assert code == 0 and "Nothing to be done" in out

@@ -558,3 +558,94 @@ def dose_response_figure(
             ax.legend(loc="lower left")
     axes[0, 0].set_ylabel(r"$T_c$")
     return fig
+
+
+# ---------------------------------------------------------------- robustness: trade-off and uncertainty
+TRADEOFF_SERIES = (
+    ("test_accuracy", "test"),
+    ("robust_accuracy", "robust, input PGD"),
+    ("feature_robust_accuracy", "robust, feature PGD"),
+)
+MODEL_STYLES = {"clean": ("-", "clean training"), "adversarial": ("--", "adversarial training")}
+
+
+def tradeoff(
+    curves: Mapping[int, Mapping[str, Mapping[str, np.ndarray]]], n_test: Mapping[int, int]
+) -> Figure:
+    """Test and PGD robust accuracy after every epoch, one panel per L.
+
+    Parameters
+    ----------
+    curves : ``curves[L][model]`` with ``model`` "clean" or "adversarial", a mapping of ``epoch`` and the
+        :data:`TRADEOFF_SERIES` keys to arrays (n_epochs,); accuracies are fractions in [0, 1].
+    n_test : test examples per L; error bars are binomial, ``sqrt(a (1 - a) / n)``.
+    """
+    sizes = sorted(curves)
+    fig, axes = figure(1, len(sizes), width=PAGE_WIDTH if len(sizes) > 1 else COLUMN_WIDTH, aspect=0.9,
+                       sharey=True)  # fmt: skip
+    for ax, L in zip(axes[0], sizes, strict=True):
+        for model, series in curves[L].items():
+            linestyle, model_label = MODEL_STYLES[model]
+            for k, (key, label) in enumerate(TRADEOFF_SERIES):
+                acc = np.asarray(series[key], float)
+                errorbar(ax, series["epoch"], acc, np.sqrt(acc * (1 - acc) / n_test[L]), color=PALETTE[k],
+                         marker=MARKERS[k], linestyle=linestyle,
+                         label=f"{label} ({model_label})")  # fmt: skip
+        ax.axhline(0.5, color=PALETTE[-1], linewidth=0.5, linestyle=":")
+        ax.set_title(f"L = {L}")
+        ax.set_xlabel("epoch")
+        ax.set_ylim(-0.02, 1.02)
+    axes[0, 0].set_ylabel("accuracy")
+    axes[0, -1].legend(loc="lower right", fontsize=5)
+    return fig
+
+
+def uncertainty(
+    spreads: Mapping[int, Mapping[str, tuple[np.ndarray, np.ndarray]]],
+    medians: Mapping[int, Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]]],
+    bound: float = 0.5,
+) -> Figure:
+    """The neural packets' spreads against the claimed bound ``Dx Dp >= bound``.
+
+    Parameters
+    ----------
+    spreads : ``spreads[L][space] = (dx, dp)``, arrays over every class and free coordinate of the last epoch
+        of the clean model; ``space`` is "input" or "feature"
+    medians : ``medians[L][model][space] = (epoch, median Dx Dp over coordinates and classes)``
+    bound : the claimed lower bound, drawn as the hyperbola ``Dx Dp = bound`` and a horizontal line
+
+    Panel (a): Dp against Dx, log-log, one colour per L, circles for the input and triangles for the
+    features. Panel (b): the median product over training, solid clean, dashed adversarially trained.
+    """
+    fig, axes = figure(1, 2, width=PAGE_WIDTH, aspect=0.8)
+    colors = size_colors(list(spreads))
+    marker = {"input": "o", "feature": "^"}
+    ax = axes[0, 0]
+    for L, by_space in sorted(spreads.items()):
+        for space, (dx, dp) in by_space.items():
+            keep = np.isfinite(dx) & np.isfinite(dp) & (dx > 0) & (dp > 0)
+            ax.scatter(dx[keep], dp[keep], s=4, marker=marker[space], color=colors[L][0], alpha=0.5,
+                       linewidths=0, label=f"L = {L}, {space}")  # fmt: skip
+    lo, hi = ax.get_xlim()
+    x = np.geomspace(lo, hi, 50)
+    ax.plot(x, bound / x, color=PALETTE[-1], linewidth=0.8, label=rf"$\Delta x\,\Delta p = {bound:g}$")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$\Delta x_i$")
+    ax.set_ylabel(r"$\Delta p_i$")
+    ax.legend(loc="lower left", fontsize=5, markerscale=2)
+    panel_label(ax, "(a)")
+    ax = axes[0, 1]
+    for L, by_model in sorted(medians.items()):
+        for model, by_space in by_model.items():
+            for space, (epoch, median) in by_space.items():
+                style = MODEL_STYLES[model][0]
+                ax.plot(epoch, median, color=colors[L][0], marker=marker[space], linestyle=style,
+                        label=f"L = {L}, {space}, {model}")  # fmt: skip
+    ax.axhline(bound, color=PALETTE[-1], linewidth=0.8, label="claimed bound")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(r"median $\Delta x_i\,\Delta p_i$")
+    ax.legend(loc="center right", fontsize=4.5, ncol=2)
+    panel_label(ax, "(b)")
+    return fig

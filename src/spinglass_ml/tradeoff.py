@@ -47,6 +47,12 @@ from .uncertainty import (
 STREAM_MOMENTS = 80
 MODELS = ("clean", "adversarial")
 SPACES = ("input", "feature")
+DOMAINS = {
+    "input": "box [-1, 1]^(L^3) of the overlaps, uniform; psi (the cross-entropy) does not vanish on its "
+    "faces",
+    "feature": "bounding box of the test examples' features (input of the final Dense layer), per "
+    "coordinate, in coordinates u in [-1, 1]; coordinates constant over the test set are held fixed (NaN)",
+}
 RECORD_COLUMNS = (
     "epoch",
     "step",
@@ -149,6 +155,9 @@ def moment_summary(m: PacketMoments) -> list[dict[str, float]]:
         free = np.isfinite(m.product[c])
         prod, err = m.product[c, free], m.product_err[c, free]
         lower = m.lower_bound[c, free]
+        if not free.any():  # e.g. no feature varies over a tiny test set: nothing to summarise
+            out.append({"n_coordinates": 0, "beta": float(m.beta[c]), "beta_err": float(m.beta_err[c])})
+            continue
         out.append(
             {
                 "n_coordinates": int(free.sum()),
@@ -199,7 +208,8 @@ class EpochProbe(keras.callbacks.Callback):
         super().__init__()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        model, a = self.model, self.attack
+        # the network itself, also when fit() runs an adversarial-training wrapper around it
+        model, a = getattr(self.model, "net", self.model), self.attack
         x_adv = pgd(model, self.x_test, self.y_test, a["epsilon"], a["step_size"], a["steps"])
         clean_f, adv_f = feature_attack(
             model, self.x_test, self.y_test, a["epsilon"], a["step_size"], a["steps"]
@@ -219,7 +229,8 @@ class EpochProbe(keras.callbacks.Callback):
             m = space_moments(model, space, self.x_test, mo["samples"], seed, batch_size=mo["batch_size"],
                               n_blocks=mo["blocks"])  # fmt: skip
             self.packets[space].append(m)
-            row[f"{space}_product_median"] = float(np.nanmedian(m.product))
+            finite = m.product[np.isfinite(m.product)]
+            row[f"{space}_product_median"] = float(np.median(finite)) if finite.size else float("nan")
         self.records.append(row)
         self.weights.append([np.array(w) for w in model.get_weights()])
         if self.progress:
@@ -274,6 +285,17 @@ def run_tradeoff(
     return model, probe
 
 
+def _nan_to_null(value):
+    """A JSON-ready copy: non-finite floats become None (JSON null), so the file is strict JSON."""
+    if isinstance(value, Mapping):
+        return {k: _nan_to_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nan_to_null(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def save_tradeoff(
     json_path: str | Path, npz_path: str | Path, probes: Mapping[str, EpochProbe], header: Mapping
 ) -> dict:
@@ -286,7 +308,7 @@ def save_tradeoff(
 
     Returns
     -------
-    The JSON document written.
+    The document as written (non-finite numbers as None).
     """
     doc = {**header, "models": {}}
     arrays: dict[str, np.ndarray] = {}
@@ -300,7 +322,8 @@ def save_tradeoff(
             for k, w in enumerate(probe.weights[e]):
                 arrays[f"{prefix}w{k}"] = w
         doc["models"][name] = {"records": probe.records, "moments": moments}
+    doc = _nan_to_null(doc)
     Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(json_path).write_text(json.dumps(doc, indent=1, allow_nan=True) + "\n")
+    Path(json_path).write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     np.savez_compressed(npz_path, **arrays)
     return doc

@@ -65,7 +65,7 @@ class PacketMoments:
     product : (k, n) ``Dx_i Dp_i`` (dimensionless; claimed >= 1/2)
     boundary : (k, n) ``B_i`` (dimensionless; 0 when the packet vanishes on the faces normal to axis i)
     n_samples : points drawn uniformly in D
-    volume : volume of D over its free coordinates
+    volume : volume of D over its free coordinates (1 if there is none)
     """
 
     beta: np.ndarray
@@ -149,9 +149,7 @@ def packet_moments(
         raise ValueError(f"n_samples: need a positive multiple of n_blocks >= 2, got {n_samples}, {n_blocks}")
     if batch_size < 1:
         raise ValueError(f"batch_size: need >= 1, got {batch_size}")
-    free = high > low
-    if not free.any():
-        raise ValueError("low, high: the box has no free coordinate")
+    free = high > low  # with no free coordinate the box is a point: volume 1, beta = l^2 there, moments NaN
     width = high - low
     volume = float(np.prod(width[free]))
     rng = np.random.default_rng(seed_sequence)

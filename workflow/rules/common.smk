@@ -106,6 +106,12 @@ def validate_config(config, schema_path):
                     f"config key 'figures.{key}': {config['figures'][key]} is not one of ml.conditions "
                     f"({', '.join(conditions)})"
                 )
+        unc = config["robustness"]["uncertainty"]
+        if unc["samples"] % unc["blocks"]:
+            problems.append(
+                f"config key 'robustness.uncertainty.samples': {unc['samples']} is not a multiple of "
+                f"robustness.uncertainty.blocks = {unc['blocks']}"
+            )
     if problems:
         raise ValueError("invalid configuration:\n  " + "\n  ".join(problems))
 
@@ -250,3 +256,8 @@ def condition_analyses(*kinds):
     return [
         f"results/analysis/{c}.json" for c in config["ml"]["conditions"] if parse_condition(c).kind in kinds
     ]
+
+
+def uncertainty_outputs(ext):
+    """The trade-off and uncertainty records (json) or their per-coordinate arrays (npz), every Gaussian L."""
+    return [f"results/robustness/uncertainty/L{size['L']}.{ext}" for size in config["mc"]["gaussian"]["sizes"]]

@@ -1,0 +1,71 @@
+# Robustness extensions of the CNN: adversarial attacks, and the accuracy-robustness trade-off with the
+# neural-packet uncertainty relation. Each section belongs to one stage; rules only call the package.
+
+# ---------------------------------------------------------------- adversarial
+
+
+# ---------------------------------------------------------------- uncertainty
+rule uncertainty:
+    """A clean and an adversarially trained CNN of size L, probed after every epoch: test and PGD robust
+    accuracy (input and feature space) and the neural packets' position and momentum spreads."""
+    input:
+        chunks=equilibrated_chunks("gaussian"),
+        code=[package_module(m) for m in ("dataset", "model", "train", "attacks", "uncertainty", "tradeoff")],
+    output:
+        json="results/robustness/uncertainty/L{L}.json",
+        npz="results/robustness/uncertainty/L{L}.npz",
+    log:
+        "results/logs/robustness/uncertainty/L{L}.log",
+    benchmark:
+        "results/benchmarks/robustness/uncertainty/L{L}.tsv"
+    conda:
+        "../../envs/ml.yaml"
+    threads: config["ml"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        seed=config["seed"],
+        threshold=config["ml"]["threshold"],
+        validation_fraction=config["ml"]["validation_fraction"],
+        cnn=config["ml"]["cnn"],
+        batch_size=config["ml"]["training"]["batch_size"],
+        shuffle_buffer=config["ml"]["training"]["shuffle_buffer"],
+        uncertainty=config["robustness"]["uncertainty"],
+    script:
+        "../scripts/uncertainty.py"
+
+
+rule fig_tradeoff:
+    """Test and PGD robust accuracy after every epoch, clean and adversarially trained models, every L."""
+    input:
+        json=uncertainty_outputs("json"),
+        code=package_module("plotting"),
+    output:
+        pdf="results/figures/fig_tradeoff.pdf",
+        png=report("results/figures/fig_tradeoff.png", caption="../report/fig_tradeoff.rst",
+                   category="Robustness"),
+    log:
+        "results/logs/figures/fig_tradeoff.log",
+    conda:
+        "../../envs/figures.yaml"
+    script:
+        "../scripts/fig_tradeoff.py"
+
+
+rule fig_uncertainty:
+    """Dx_i against Dp_i of every site (input) and feature, with the claimed bound Dx Dp = 1/2."""
+    input:
+        json=uncertainty_outputs("json"),
+        npz=uncertainty_outputs("npz"),
+        code=package_module("plotting"),
+    output:
+        pdf="results/figures/fig_uncertainty.pdf",
+        png=report("results/figures/fig_uncertainty.png", caption="../report/fig_uncertainty.rst",
+                   category="Robustness"),
+    log:
+        "results/logs/figures/fig_uncertainty.log",
+    conda:
+        "../../envs/figures.yaml"
+    script:
+        "../scripts/fig_uncertainty.py"
