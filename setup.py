@@ -24,7 +24,7 @@ ext = Extension(
     "spinglass_ml._ptmc",
     ["ext/ptmc.pyx"],
     include_dirs=["ext"],
-    depends=["ext/ptmc_sweep.h"],
+    depends=["ext/ptmc_sweep.h", "ext/ptmc_multispin.h"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
 )

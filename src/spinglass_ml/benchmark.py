@@ -2,13 +2,17 @@
 
 Usage::
 
-    python -m spinglass_ml.benchmark                # L = 8 and 16, both disorders, 1 and all threads
+    python -m spinglass_ml.benchmark        # L = 8 and 16, both disorders, every path, 1 and all threads
     python -m spinglass_ml.benchmark --sizes 8 --seconds 0.5 --json bench.json
 
-Every figure is the median over ``--repeats`` timed runs of whole parallel-tempering runs (Metropolis
-sweeps, replica exchange and all measurements), divided by (instances x 2 n_T x L^3 x sweeps). The
-baseline is ``spinglass_ml.reference``: the same algorithm as a vectorised NumPy checkerboard. Ratios are
-taken within one run, so they hold when the machine's speed drifts between runs.
+Paths: ``numpy`` (``spinglass_ml.reference``, the same algorithm as a vectorised NumPy checkerboard, the
+baseline), ``plain`` (the kernel's plain path, ``kernel="plain"``) and, for bimodal couplings, ``multispin``
+(the default path there). Every figure is the marginal cost of a sweep of whole parallel-tempering runs
+(Metropolis sweeps, replica exchange and all measurements, half of the sweeps in the measurement window):
+the median over ``--repeats`` of [time(S sweeps) - time(2 sweeps)] / (instances x 2 n_T x L^3 x (S - 2)),
+so set-up (couplings, initial states) is excluded. The multispin path runs 64 instances per word, so it is
+timed with 64 instances per thread (one full word each). Ratios are taken within one run, so they hold
+when the machine's speed drifts between runs.
 """
 
 from __future__ import annotations
@@ -21,56 +25,75 @@ from collections.abc import Callable
 import numpy as np
 
 from . import reference
-from .simulation import STREAM_MC, available_cpus, instance_couplings, instance_seed, run_pt, temperature_grid
+from .simulation import (
+    LANES,
+    STREAM_MC,
+    available_cpus,
+    instance_couplings,
+    instance_seed,
+    run_pt,
+    temperature_grid,
+)
 
 TEMPERATURES = {"gaussian": (0.80, 1.21), "bimodal": (1.05, 1.25)}
+
+
+def _elapsed(run: Callable[[int], object], sweeps: int) -> float:
+    t0 = time.perf_counter()
+    run(sweeps)
+    return time.perf_counter() - t0
 
 
 def _time_per_attempt(
     run: Callable[[int], object], attempts_per_sweep: int, seconds: float, repeats: int
 ) -> float:
-    """Median ns per attempt of ``run(sweeps)``, with sweeps calibrated so one run takes about ``seconds``."""
+    """Median marginal ns per attempt of ``run(sweeps)`` (see the module docstring), with sweeps calibrated
+    so one run takes about ``seconds``."""
     sweeps = 4
     while True:
-        t0 = time.perf_counter()
-        run(sweeps)
-        dt = time.perf_counter() - t0
+        dt = _elapsed(run, sweeps)
         if dt > 0.2 * seconds or sweeps > 10**7:
             break
         sweeps *= 4
     sweeps = max(4, int(sweeps * seconds / max(dt, 1e-9)) // 2 * 2)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run(sweeps)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)) / (attempts_per_sweep * sweeps) * 1e9
+    costs = [(_elapsed(run, sweeps) - _elapsed(run, 2)) / (sweeps - 2) for _ in range(repeats)]
+    return max(float(np.median(costs)), 0.0) / attempts_per_sweep * 1e9
+
+
+def _kernel_row(path, disorder, L, T, instances, threads, seconds, repeats) -> dict:
+    J = np.stack([instance_couplings(1, disorder, L, i) for i in range(instances)])
+    seeds = [instance_seed(1, disorder, L, i, STREAM_MC) for i in range(instances)]
+    kernel = "auto" if path == "multispin" else "plain"
+    ns = _time_per_attempt(
+        lambda s: run_pt(J, T, s, 1, seeds, threads=threads, kernel=kernel), instances * T.size * 2 * L**3,
+        seconds, repeats,
+    )  # fmt: skip
+    return dict(path=path, disorder=disorder, L=L, threads=threads, ns_per_attempt=ns)
 
 
 def benchmark(sizes=(8, 16), n_T: int = 20, instances: int = 4, seconds: float = 1.5, repeats: int = 3,
               max_threads: int | None = None) -> list[dict]:  # fmt: skip
-    """Rows ``{path, disorder, L, threads, ns_per_attempt, speedup_vs_numpy}`` for every combination."""
+    """Rows ``{path, disorder, L, threads, ns_per_attempt, speedup_vs_numpy}`` for every combination;
+    ``instances`` per run for the numpy and plain paths, 64 per thread for the multispin path."""
     max_threads = max_threads or available_cpus()
     rows = []
     for disorder, (tmin, tmax) in TEMPERATURES.items():
         T = temperature_grid(tmin, tmax, n_T)
+        paths = ["plain", "multispin"] if disorder == "bimodal" else ["plain"]
         for L in sizes:
             J = np.stack([instance_couplings(1, disorder, L, i) for i in range(instances)])
-            seeds = [instance_seed(1, disorder, L, i, STREAM_MC) for i in range(instances)]
-            per_sweep = instances * 2 * n_T * L**3
             base = _time_per_attempt(
-                lambda s, J=J, T=T: reference.simulate(J, T, s, np.random.default_rng(0)), per_sweep, seconds,
-                repeats,
+                lambda s, J=J, T=T: reference.simulate(J, T, s, np.random.default_rng(0)),
+                instances * 2 * n_T * L**3, seconds, repeats,
             )  # fmt: skip
-            rows.append(dict(path="numpy", disorder=disorder, L=L, threads=1, ns_per_attempt=base))
-            for threads in sorted({1, max_threads}):
-                ns = _time_per_attempt(
-                    lambda s, J=J, T=T, seeds=seeds, n=threads: run_pt(J, T, s, 1, seeds, threads=n),
-                    per_sweep, seconds, repeats,
-                )  # fmt: skip
-                rows.append(dict(path="kernel", disorder=disorder, L=L, threads=threads, ns_per_attempt=ns))
-            for r in rows[-3:]:
+            block = [dict(path="numpy", disorder=disorder, L=L, threads=1, ns_per_attempt=base)]
+            for path in paths:
+                for threads in sorted({1, max_threads}):
+                    n = LANES * threads if path == "multispin" else instances
+                    block.append(_kernel_row(path, disorder, L, T, n, threads, seconds, repeats))
+            for r in block:
                 r["speedup_vs_numpy"] = base / r["ns_per_attempt"]
+            rows += block
     return rows
 
 
@@ -85,17 +108,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", help="also write the rows to this JSON file")
     a = p.parse_args(argv)
     rows = benchmark(a.sizes, a.temperatures, a.instances, a.seconds, a.repeats, a.threads)
-    print(f"{'path':<7} {'disorder':<9} {'L':>3} {'threads':>7} {'ns/attempt':>11} {'x numpy':>8}")
+    print(f"{'path':<10} {'disorder':<9} {'L':>3} {'threads':>7} {'ns/attempt':>11} {'x numpy':>8}")
     for r in rows:
-        print(f"{r['path']:<7} {r['disorder']:<9} {r['L']:>3} {r['threads']:>7} "
-              f"{r['ns_per_attempt']:>11.2f} {r['speedup_vs_numpy']:>8.1f}")  # fmt: skip
+        print(f"{r['path']:<10} {r['disorder']:<9} {r['L']:>3} {r['threads']:>7} "
+              f"{r['ns_per_attempt']:>11.3f} {r['speedup_vs_numpy']:>8.1f}")  # fmt: skip
     kernel = {
-        (r["disorder"], r["L"], r["threads"]): r["ns_per_attempt"] for r in rows if r["path"] == "kernel"
+        (r["path"], r["disorder"], r["L"], r["threads"]): r["ns_per_attempt"]
+        for r in rows
+        if r["path"] != "numpy"
     }
-    for (disorder, L, threads), ns in kernel.items():
+    for (path, disorder, L, threads), ns in kernel.items():
         if threads > 1:
-            print(f"thread scaling {disorder} L={L}: {threads} threads / 1 thread = "
-                  f"{kernel[(disorder, L, 1)] / ns:.2f}x")  # fmt: skip
+            print(f"thread scaling {path} {disorder} L={L}: {threads} threads / 1 thread = "
+                  f"{kernel[(path, disorder, L, 1)] / ns:.2f}x")  # fmt: skip
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(rows, fh, indent=1)

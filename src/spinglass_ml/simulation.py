@@ -8,6 +8,13 @@ Random streams. Instance ``i`` of disorder ``d`` at size ``L`` under master seed
 from ``SeedSequence(s, spawn_key=(d, L, i, 0))`` and its Monte Carlo randomness (initial spins, one
 xoshiro128+ lane per configuration, the exchange stream) from ``spawn_key=(d, L, i, 1)``. Couplings are
 therefore the same for any number of sweeps, and results do not depend on chunking or thread count.
+
+Kernels. ``kernel="auto"`` (the default) takes the multispin-coded path (``ext/ptmc_multispin.h``: 64
+instances per machine word, each with its own random streams and its own replica exchanges) when every
+coupling is ±1 and L >= 3, and the plain path (``ext/ptmc_sweep.h``: one instance at a time, float32 spins)
+otherwise; ``kernel="plain"`` forces the plain path, for comparison. L = 2 stays on the plain path: its +1 and
+-1 neighbours coincide, and its zero-field flips need probability 1/2 (``lattice``). The two paths sample the
+same distribution but draw different random numbers, so their data agree statistically, not bit for bit.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from .lattice import (
 )
 
 DISORDER_CODE = {"gaussian": 0, "bimodal": 1}
+KERNELS = ("auto", "plain")
+LANES = 64  # instances per multispin word
 STREAM_COUPLINGS, STREAM_MC = 0, 1
 MAX_TEMPERATURES = 256  # the kernel holds 2 n_T slots per instance, at most 512
 
@@ -94,6 +103,102 @@ class PTState:
     sweeps_done: int = 0
 
 
+@dataclass
+class MultispinState:
+    """State of the multispin kernel: instances in groups of 64 lanes, the last group padded (lane-major
+    arrays have ``n_p = 64 n_g`` rows; padding lanes carry +1 couplings and are discarded)."""
+
+    spins: np.ndarray  # uint64 (n_g, N, 2 n_T), bit b = lane b's spin (1 means -1), slot c n_T + t
+    ring: np.ndarray  # uint64 (n_g, MULTISPIN_RING), the lanes' shift-register bit streams
+    ring_pos: np.ndarray  # int64 (n_g,), next unused word of each ring
+    frng: np.ndarray  # uint32 (n_p, 4), xoshiro128+ of each lane's tie-breaking digits
+    xrng: np.ndarray  # uint32 (n_p, 4), xoshiro128+ of each lane's exchanges
+    energy: np.ndarray  # int32 (n_p, 2 n_T), total energy of each lane's slots
+    acc: np.ndarray  # float64 (n_p, 5, n_T), window sums of e, q_l, q^2, q^4, qk2
+    bins: np.ndarray  # float64 (n_p, 2, n_T, n_bins), log-bin sums of e and q_l
+    swaps: np.ndarray  # float64 (n_p, n_T - 1), accepted exchanges in the window
+    snaps: np.ndarray  # int8 (n_p, n_T, n_con, N), overlap snapshots
+    sweeps_done: int = 0
+
+
+def multispin_applies(couplings: np.ndarray) -> bool:
+    """Whether ``kernel="auto"`` takes the multispin path: every coupling ±1 and L >= 3."""
+    return couplings.shape[-1] >= 3 and bool(np.all(np.abs(couplings) == 1.0))
+
+
+def pack_lanes(bits: np.ndarray) -> np.ndarray:
+    """Bits of instances (64 n_g, *shape) as uint64 words (n_g, *shape): bit b is instance 64 g + b."""
+    n_g = bits.shape[0] // LANES
+    b = np.moveaxis(np.asarray(bits, np.uint8).reshape(n_g, LANES, *bits.shape[1:]), 1, -1)
+    packed = np.ascontiguousarray(np.packbits(b, axis=-1, bitorder="little"))  # (n_g, *shape, 8) bytes
+    return packed.view("<u8")[..., 0].astype(np.uint64)
+
+
+def unpack_lanes(words: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`pack_lanes`: uint8 bits, shape (64 n_g, *shape)."""
+    as_bytes = np.ascontiguousarray(words, "<u8")[..., None].view(np.uint8)
+    b = np.unpackbits(as_bytes, axis=-1, bitorder="little")
+    return np.moveaxis(b, -1, 1).reshape(-1, *words.shape[1:])
+
+
+def acceptance_thresholds(betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The multispin kernel's acceptance thresholds for dE = 4, 8, 12 at every slot (c n_T + t).
+
+    Returns
+    -------
+    p32 : uint32 (2 n_T, 3), floor(2^32 exp(-beta dE)): a flip is accepted with probability p32 / 2^32
+        (error < 2^-32 against exp(-beta dE))
+    digits : uint64 (3, MULTISPIN_DIGITS, 2 n_T), all ones where binary digit d (most significant first)
+        of p32[slot, c] is 1, else 0
+    """
+    beta_slot = np.tile(np.asarray(betas, np.float64), 2)
+    p = np.exp(-beta_slot[:, None] * np.array([4.0, 8.0, 12.0]))
+    p32 = np.minimum(np.floor(p * 2.0**32), 2.0**32 - 1).astype(np.uint32)
+    shifts = 31 - np.arange(_ptmc.MULTISPIN_DIGITS, dtype=np.uint32)
+    bit = (p32.T[:, None, :] >> shifts[None, :, None]) & np.uint32(1)
+    digits = np.where(bit == 1, np.uint64(2**64 - 1), np.uint64(0))
+    return p32, np.ascontiguousarray(digits, np.uint64)
+
+
+def initial_multispin_state(
+    couplings: np.ndarray, n_T: int, sweeps: int, n_con: int, mc_seeds: Sequence[np.random.SeedSequence]
+) -> MultispinState:
+    """Random initial spins and streams of every instance from its own Monte Carlo seed, packed in lanes."""
+    n_i, L = couplings.shape[0], couplings.shape[-1]
+    N, R, K = L**3, 2 * n_T, _ptmc.MULTISPIN_RING
+    n_g = -(-n_i // LANES)
+    n_p = LANES * n_g
+    spins = np.zeros((n_p, N, R), np.uint8)
+    ring = np.zeros((n_p, K), np.uint8)
+    frng = np.ones((n_p, 4), np.uint32)  # padding lanes: any non-zero xoshiro state
+    xrng = np.ones((n_p, 4), np.uint32)
+    e0 = np.zeros((n_p, R), np.int32)
+    for i, ss in enumerate(mc_seeds):
+        rng = np.random.default_rng(ss)
+        spins[i] = rng.integers(0, 2, size=(N, R), dtype=np.uint8)
+        ring[i] = rng.integers(0, 2, size=K, dtype=np.uint8)
+        frng[i] = rng.integers(1, 2**32, size=4, dtype=np.uint32)
+        xrng[i] = rng.integers(1, 2**32, size=4, dtype=np.uint32)
+        s = 1.0 - 2.0 * spins[i].T.reshape(R, L, L, L)
+        e0[i] = np.rint(energy(s, couplings[i])).astype(np.int32)
+    ring[n_i:, 0] = 1  # a shift register must not start all zero
+    if not np.all(ring.any(axis=1)):
+        raise RuntimeError("an all-zero shift-register seed (probability 2^-9689)")
+    e0[n_i:] = -3 * N  # padding lanes: all spins +1, all couplings +1
+    return MultispinState(
+        spins=pack_lanes(spins),
+        ring=pack_lanes(ring),
+        ring_pos=np.full(n_g, K, np.int64),  # the seeded ring holds x_{-K..-1}; the first use refills it
+        frng=frng,
+        xrng=xrng,
+        energy=e0,
+        acc=np.zeros((n_p, 5, n_T)),
+        bins=np.zeros((n_p, 2, n_T, n_log_bins(sweeps))),
+        swaps=np.zeros((n_p, n_T - 1)),
+        snaps=np.zeros((n_p, n_T, n_con, N), np.int8),
+    )
+
+
 def _validate(couplings: np.ndarray, temperatures: np.ndarray, sweeps: int, n_con: int, threads: int) -> None:
     if couplings.ndim != 5 or couplings.shape[1] != 3 or len(set(couplings.shape[2:])) != 1:
         raise ValueError(f"couplings: expected shape (n_i, 3, L, L, L), got {couplings.shape}")
@@ -151,8 +256,10 @@ def initial_state(
     )
 
 
-def _fingerprint(couplings: np.ndarray, temperatures: np.ndarray, sweeps: int, n_con: int, mc_seeds) -> str:
-    h = hashlib.sha256()
+def _fingerprint(
+    couplings: np.ndarray, temperatures: np.ndarray, sweeps: int, n_con: int, mc_seeds, path: str
+) -> str:
+    h = hashlib.sha256(path.encode())
     h.update(np.ascontiguousarray(couplings, np.float32).tobytes())
     h.update(np.ascontiguousarray(temperatures, np.float64).tobytes())
     h.update(f"{sweeps},{n_con}".encode())
@@ -161,7 +268,7 @@ def _fingerprint(couplings: np.ndarray, temperatures: np.ndarray, sweeps: int, n
     return h.hexdigest()
 
 
-def save_checkpoint(path: str | Path, state: PTState, fingerprint: str) -> None:
+def save_checkpoint(path: str | Path, state: PTState | MultispinState, fingerprint: str) -> None:
     """Write the full state atomically: a killed job leaves the previous checkpoint or none, never half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,8 +282,10 @@ def save_checkpoint(path: str | Path, state: PTState, fingerprint: str) -> None:
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str | Path, fingerprint: str) -> PTState | None:
-    """The saved state if the file exists and belongs to this exact run, else None."""
+def load_checkpoint(
+    path: str | Path, fingerprint: str, cls: type = PTState
+) -> PTState | MultispinState | None:
+    """The saved state (a ``cls``) if the file exists and belongs to this exact run, else None."""
     path = Path(path)
     if not path.exists():
         return None
@@ -184,19 +293,48 @@ def load_checkpoint(path: str | Path, fingerprint: str) -> PTState | None:
         with np.load(path) as z:
             if str(z["fingerprint"]) != fingerprint:
                 return None
-            kw = {f.name: z[f.name] for f in fields(PTState)}
+            kw = {f.name: z[f.name] for f in fields(cls)}
     except (OSError, ValueError, KeyError):
         return None
     kw["sweeps_done"] = int(kw["sweeps_done"])
-    return PTState(**kw)
+    return cls(**kw)
 
 
-def _advance(state: PTState, J6, nbr, betas, stop: int, sweeps: int, p_zero: float, threads: int) -> None:
-    _ptmc.run(
-        state.spins, state.energy, state.perm, state.lanes, state.xrng, J6, nbr, betas,
-        state.acc, state.bins, state.swaps, state.snaps, state.sweeps_done, stop, sweeps, p_zero, threads,
-    )  # fmt: skip
-    state.sweeps_done = stop
+def _plain_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads):
+    """Initial state and advance(state, stop) of the plain kernel."""
+    n_i, L, N = couplings.shape[0], couplings.shape[-1], couplings.shape[-1] ** 3
+    J6 = np.stack([neighbour_couplings(c) for c in couplings]) if n_i else np.zeros((0, N, 6), np.float32)
+    nbr, betas, p_zero = neighbour_table(L), 1.0 / temperatures, zero_field_flip_probability(L)
+
+    def advance(state: PTState, stop: int) -> None:
+        _ptmc.run(
+            state.spins, state.energy, state.perm, state.lanes, state.xrng, J6, nbr, betas,
+            state.acc, state.bins, state.swaps, state.snaps, state.sweeps_done, stop, sweeps, p_zero, threads,
+        )  # fmt: skip
+        state.sweeps_done = stop
+
+    return (lambda: initial_state(couplings, temperatures.size, sweeps, n_con, mc_seeds)), advance
+
+
+def _multispin_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads):
+    """Initial state and advance(state, stop) of the multispin kernel (couplings all ±1, L >= 3)."""
+    n_i, L = couplings.shape[0], couplings.shape[-1]
+    n_p = LANES * -(-n_i // LANES)
+    J6 = np.ones((n_p, L**3, 6), np.float32)
+    J6[:n_i] = [neighbour_couplings(c) for c in couplings]
+    jbits = pack_lanes(J6 < 0)
+    nbr, betas = neighbour_table(L), 1.0 / temperatures
+    p32, digits = acceptance_thresholds(betas)
+
+    def advance(state: MultispinState, stop: int) -> None:
+        _ptmc.run_multispin(
+            state.spins, jbits, nbr, digits, p32, betas, state.ring, state.ring_pos, state.frng, state.xrng,
+            state.energy, state.acc, state.bins, state.swaps, state.snaps, state.sweeps_done, stop, sweeps,
+            threads,
+        )  # fmt: skip
+        state.sweeps_done = stop
+
+    return (lambda: initial_multispin_state(couplings, temperatures.size, sweeps, n_con, mc_seeds)), advance
 
 
 def run_pt(
@@ -211,6 +349,7 @@ def run_pt(
     checkpoint_interval: float = 600.0,
     progress: Callable[[str], None] | None = None,
     progress_interval: float = 30.0,
+    kernel: str = "auto",
 ) -> dict[str, np.ndarray]:
     """Parallel tempering for a set of disorder instances.
 
@@ -222,6 +361,7 @@ def run_pt(
     n_con : overlap snapshots per (instance, temperature), evenly spaced over the window
     mc_seeds : one ``SeedSequence`` per instance for its Monte Carlo randomness
     threads : OpenMP threads (default: the CPUs this process may use); results do not depend on it
+    kernel : "auto" (multispin path for ±1 couplings at L >= 3, else plain) or "plain"; see module docstring
     checkpoint_path : where to save the state every ``checkpoint_interval`` seconds; if it holds the
         state of this exact run, the run resumes from it (bit-identical to an uninterrupted run)
     progress : called with a one-line report about every ``progress_interval`` seconds
@@ -239,18 +379,20 @@ def run_pt(
     _validate(couplings, temperatures, sweeps, n_con, threads)
     if len(mc_seeds) != couplings.shape[0]:
         raise ValueError(f"mc_seeds: need one per instance ({couplings.shape[0]}), got {len(mc_seeds)}")
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel: must be one of {KERNELS}, got {kernel!r}")
     sweeps, n_con = int(sweeps), int(n_con)
-    n_i, L, n_T = couplings.shape[0], couplings.shape[-1], temperatures.size
-    N = L**3
+    L = couplings.shape[-1]
 
-    J6 = np.stack([neighbour_couplings(c) for c in couplings]) if n_i else np.zeros((0, N, 6), np.float32)
-    nbr = neighbour_table(L)
-    betas = 1.0 / temperatures
-    fp = _fingerprint(couplings, temperatures, sweeps, n_con, mc_seeds)
-    state = load_checkpoint(checkpoint_path, fp) if checkpoint_path else None
+    multispin = kernel == "auto" and couplings.shape[0] > 0 and multispin_applies(couplings)
+    path = _multispin_path if multispin else _plain_path
+    start, advance = path(couplings, temperatures, sweeps, n_con, mc_seeds, threads)
+    fp = _fingerprint(couplings, temperatures, sweeps, n_con, mc_seeds, path.__name__)
+    cls = MultispinState if multispin else PTState
+    state = load_checkpoint(checkpoint_path, fp, cls) if checkpoint_path else None
     report = progress or (lambda msg: None)
     if state is None:
-        state = initial_state(couplings, n_T, sweeps, n_con, mc_seeds)
+        state = start()
     else:
         report(f"resuming from checkpoint {checkpoint_path} at sweep {state.sweeps_done}/{sweeps}")
 
@@ -261,7 +403,7 @@ def run_pt(
     while state.sweeps_done < sweeps:
         t0 = time.monotonic()
         stop = min(sweeps, state.sweeps_done + block)
-        _advance(state, J6, nbr, betas, stop, sweeps, zero_field_flip_probability(L), threads)
+        advance(state, stop)
         now = time.monotonic()
         # size the next call to about 1/4 of the shorter interval; the result does not depend on it
         per_sweep = max(now - t0, 1e-9) / block
@@ -278,18 +420,25 @@ def run_pt(
                 f"{now - t_start:.1f} s elapsed, about {eta:.0f} s left"
             )
             last_report = now
-    return _results(state, L, sweeps)
-
-
-def _results(state: PTState, L: int, sweeps: int) -> dict[str, np.ndarray]:
-    """Turn the kernel's sums into window averages and contract-shaped arrays."""
-    n_i, n_T = state.perm.shape[0], state.perm.shape[2]
-    n_meas = sweeps // 2
-    acc = state.acc / n_meas
-    bins = state.bins / log_bin_counts(sweeps)
-    idx = np.arange(n_i)[:, None, None]
+    if multispin:
+        n_i, n_T = couplings.shape[0], temperatures.size
+        bits = unpack_lanes(state.spins)[:n_i]  # (n_i, N, 2 n_T), slot c n_T + t
+        final = (1 - 2 * bits.astype(np.int8)).reshape(n_i, -1, 2, n_T).transpose(0, 3, 2, 1)
+        final_energy = state.energy[:n_i].reshape(n_i, 2, n_T).transpose(0, 2, 1).astype(np.float64)
+        return _results(state, final, final_energy, n_i, L, sweeps)
+    idx = np.arange(state.perm.shape[0])[:, None, None]
     slots = state.perm.transpose(0, 2, 1)  # (n_i, n_T, 2)
     final = state.spins.transpose(0, 2, 1)[idx, slots]  # (n_i, n_T, 2, N)
+    return _results(state, final, state.energy[idx, slots], state.perm.shape[0], L, sweeps)
+
+
+def _results(state, final: np.ndarray, final_energy: np.ndarray, n_i: int, L: int, sweeps: int) -> dict:
+    """Turn the kernel's sums (first n_i rows) into window averages and contract-shaped arrays; final:
+    (n_i, n_T, 2, N) spins, final_energy: (n_i, n_T, 2) their tracked energies."""
+    n_meas = sweeps // 2
+    acc = state.acc[:n_i] / n_meas
+    bins = state.bins[:n_i] / log_bin_counts(sweeps)
+    n_T = acc.shape[-1]
     return {
         "energy": acc[:, 0],
         "link_overlap": acc[:, 1],
@@ -298,10 +447,10 @@ def _results(state: PTState, L: int, sweeps: int) -> dict[str, np.ndarray]:
         "qk2": acc[:, 4],
         "logbins/energy": bins[:, 0],
         "logbins/link_overlap": bins[:, 1],
-        "swap_acceptance": state.swaps / (2.0 * n_meas),
-        "overlaps": state.snaps.reshape(n_i, n_T, -1, L, L, L),
+        "swap_acceptance": state.swaps[:n_i] / (2.0 * n_meas),
+        "overlaps": state.snaps[:n_i].reshape(n_i, n_T, -1, L, L, L),
         "final_spins": final.astype(np.int8).reshape(n_i, n_T, 2, L, L, L),
-        "final_energy": state.energy[idx, slots],
+        "final_energy": final_energy,
     }
 
 
@@ -319,6 +468,7 @@ def simulate_chunk(
     checkpoint_path: str | Path | None = None,
     checkpoint_interval: float = 600.0,
     progress: Callable[[str], None] | None = None,
+    kernel: str = "auto",
 ) -> dict[str, np.ndarray]:
     """Simulate disorder instances ``first_instance .. first_instance + n_instances - 1``.
 
@@ -341,7 +491,7 @@ def simulate_chunk(
     T = np.asarray(temperatures, dtype=np.float64)
     out = run_pt(
         couplings, T, sweeps, n_con, mc_seeds, threads=threads, checkpoint_path=checkpoint_path,
-        checkpoint_interval=checkpoint_interval, progress=progress,
+        checkpoint_interval=checkpoint_interval, progress=progress, kernel=kernel,
     )  # fmt: skip
     del out["final_energy"]
     return {"temperatures": T, "couplings": couplings, **out}
