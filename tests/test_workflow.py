@@ -102,6 +102,10 @@ def _duplicate_size(c):
     c["mc"]["gaussian"]["sizes"][1]["L"] = c["mc"]["gaussian"]["sizes"][0]["L"]
 
 
+def _unknown_kernel(c):
+    c["mc"]["kernel"] = "fast"
+
+
 def _missing_seed(c):
     del c["seed"]
 
@@ -124,6 +128,7 @@ def _iterations_not_multiple(c):
         (_extra_key, "mc.bimodal.sizes[1].replicas"),
         (_wrong_type, "mc.bimodal.sizes[0].instances"),
         (_duplicate_size, "mc.gaussian.sizes[1].L"),
+        (_unknown_kernel, "mc.kernel"),
         (_missing_seed, "seed"),
         (_bad_condition, "ml.conditions[1]"),
         (_iterations_not_multiple, "ml.training.iterations"),

@@ -20,6 +20,7 @@ rule simulate:
         temperatures=simulate_temperatures,
         run=simulate_run,
         seed=config["seed"],
+        kernel=config["mc"]["kernel"],
         # outside the output so that it survives a failed or killed job and the rerun resumes from it
         checkpoint="results/checkpoints/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.npz",
     script:

@@ -13,10 +13,13 @@ logger = logging.getLogger("simulate")
 
 disorder = snakemake.wildcards.disorder
 temps, run, seed = snakemake.params.temperatures, snakemake.params.run, snakemake.params.seed
+kernel = snakemake.params.kernel
 checkpoint = Path(snakemake.params.checkpoint)  # resumed only if its fingerprint matches this exact run
 
 # Hash what determines the data; threads and checkpointing do not change it.
-physics = json.dumps({"disorder": disorder, "temperatures": temps, "run": run, "seed": seed}, sort_keys=True)
+physics = json.dumps(
+    {"disorder": disorder, "temperatures": temps, "run": run, "seed": seed, "kernel": kernel}, sort_keys=True
+)
 config_hash = hashlib.sha256(physics.encode()).hexdigest()
 logger.info("chunk %s, config_hash %s, %d threads", physics, config_hash, snakemake.threads)
 
@@ -35,6 +38,7 @@ try:
         # read from the config, not params: how often we checkpoint must not rerun finished chunks
         checkpoint_interval=snakemake.config["mc"]["checkpoint_interval"],
         progress=logger.info,
+        kernel=kernel,
     )
     attrs = {k: run[k] for k in ("L", "sweeps", "first_instance", "n_instances", "n_con")}
     attrs.update(disorder=disorder, seed=seed, config_hash=config_hash)
