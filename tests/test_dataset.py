@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from spinglass_ml.dataset import (
+    BlockCache,
     STREAM_FLIP,
     build_index,
     iter_batches,
@@ -169,6 +170,43 @@ def test_stream_order_and_subsets(gaussian_chunks):
     for bad in (dict(batch_size=0), dict(shuffle_buffer=0), dict(repeat=True, limit=5), dict(limit=0)):
         with pytest.raises(ValueError):
             iter_batches(index, **{"batch_size": 4, **bad})
+
+
+def test_block_cache_decodes_once_within_its_budget(gaussian_chunks, monkeypatch):
+    """The cache changes no batch; under budget a block is decompressed once, over it never more than that."""
+    index = build_index(gaussian_chunks)
+    block_bytes = index.n_con * index.L**3
+    reads = []
+    original = h5py.Dataset.__getitem__
+
+    def spy(self, key):
+        reads.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", spy)
+
+    def three_epochs(cache):
+        reads.clear()
+        stream = iter_batches(index, 7, np.random.SeedSequence(4), repeat=True, shuffle_buffer=9, cache=cache)
+        out = [next(stream) for _ in range(3 * index.n_examples // 7)]
+        return out, len(reads)
+
+    plain, n_plain = three_epochs(None)
+    full = BlockCache(index.blocks.size * block_bytes)
+    cached, n_cached = three_epochs(full)
+    half = BlockCache(index.blocks.size // 2 * block_bytes)
+    partly, n_partly = three_epochs(half)
+    for a, b, c in zip(plain, cached, partly, strict=True):
+        for u, v, w in zip(a, b, c, strict=True):
+            np.testing.assert_array_equal(u, v)
+            np.testing.assert_array_equal(u, w)
+    assert n_plain >= 3 * index.blocks.size - 2 * 9  # every block read every epoch (the last one partly)
+    assert n_cached == index.blocks.size  # each block decompressed once
+    assert full.nbytes == index.blocks.size * block_bytes
+    assert half.nbytes == index.blocks.size // 2 * block_bytes  # filled to its budget, not beyond
+    assert index.blocks.size < n_partly < n_plain
+    with pytest.raises(ValueError, match="max_bytes"):
+        BlockCache(-1)
 
 
 def test_stream_never_loads_a_whole_file(tmp_path, monkeypatch, synthetic_chunk):

@@ -263,15 +263,42 @@ def training_data(
     return TrainingData(condition, train, val)
 
 
+class BlockCache:
+    """Decoded blocks kept in memory up to a byte budget, shared by every pass over one stream.
+
+    Blocks are admitted in the order they are first read (the first epoch's random order) until the budget is
+    full and never evicted: a data set smaller than the budget is decompressed once, a larger one keeps a
+    fixed random subset cached and streams the rest. Memory stays below ``max_bytes`` whatever the data size.
+    """
+
+    def __init__(self, max_bytes: int = 0) -> None:
+        if max_bytes < 0:
+            raise ValueError(f"cache: need max_bytes >= 0, got {max_bytes}")
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self._blocks: dict[int, np.ndarray] = {}
+
+    def get(self, block: int) -> np.ndarray | None:
+        return self._blocks.get(block)
+
+    def offer(self, block: int, data: np.ndarray) -> None:
+        """Keep ``data`` if it fits in the remaining budget."""
+        if self.nbytes + data.nbytes <= self.max_bytes:
+            self._blocks[block] = data
+            self.nbytes += data.nbytes
+
+
 class BlockReader:
     """Reads the blocks of an index one HDF5 chunk at a time, keeping at most ``max_open`` files open.
 
-    Use as a context manager. Files are opened without a chunk cache: every block is read once per pass.
+    Use as a context manager. Files are opened without a chunk cache; decoded blocks go to ``cache`` (if
+    given, see :class:`BlockCache`), otherwise every block is decompressed once per pass.
     """
 
-    def __init__(self, index: ExampleIndex, max_open: int = 8) -> None:
+    def __init__(self, index: ExampleIndex, max_open: int = 8, cache: BlockCache | None = None) -> None:
         self.index = index
         self.max_open = max_open
+        self.cache = cache
         self._open: OrderedDict[int, tuple[h5py.File, h5py.Dataset]] = OrderedDict()
 
     def __enter__(self) -> BlockReader:
@@ -289,6 +316,9 @@ class BlockReader:
         CorruptChunkError
             if the block cannot be read or decoded.
         """
+        cached = None if self.cache is None else self.cache.get(block)
+        if cached is not None:
+            return cached
         row = self.index.blocks[block]
         k = int(row["file"])
         path = self.index.files[k]
@@ -300,10 +330,13 @@ class BlockReader:
                     self._open.popitem(last=False)[1][0].close()
                 f = h5py.File(path, "r", rdcc_nbytes=0)
                 self._open[k] = (f, f["overlaps"])
-            return self._open[k][1][int(row["local"]), int(row["t"])]
+            data = self._open[k][1][int(row["local"]), int(row["t"])]
         except OSError as err:
             where = f"instance {row['instance']}, t {row['t']}"
             raise CorruptChunkError(f"{path}: block ({where}) cannot be read (corrupt?): {err}") from None
+        if self.cache is not None:
+            self.cache.offer(block, data)
+        return data
 
 
 def iter_batches(
@@ -315,6 +348,7 @@ def iter_batches(
     shuffle_buffer: int = 10_000,
     limit: int | None = None,
     max_open: int = 8,
+    cache: BlockCache | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Stream the examples of an index in batches, reading one block at a time.
 
@@ -331,6 +365,7 @@ def iter_batches(
     shuffle_buffer : examples in the shuffle pool (memory: about ``2 * shuffle_buffer * L**3`` bytes)
     limit : stop after this many examples (a fixed subset: the head of epoch 0); only without ``repeat``
     max_open : chunk files kept open at once
+    cache : decoded blocks kept across passes (:class:`BlockCache`); None reads every block from its file
 
     Yields
     ------
@@ -346,7 +381,7 @@ def iter_batches(
         raise ValueError("iter_batches: limit applies to a single pass, not with repeat")
     if limit is not None and limit < 1:
         raise ValueError(f"limit: need at least 1 example, got {limit}")
-    return _batches(index, batch_size, seed_sequence, repeat, shuffle_buffer, limit, max_open)
+    return _batches(index, batch_size, seed_sequence, repeat, shuffle_buffer, limit, max_open, cache)
 
 
 def _batches(
@@ -357,6 +392,7 @@ def _batches(
     shuffle_buffer: int,
     limit: int | None,
     max_open: int,
+    cache: BlockCache | None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The generator behind :func:`iter_batches` (arguments already checked)."""
     n_con, n_blocks = index.n_con, index.blocks.size
@@ -365,7 +401,7 @@ def _batches(
     carry_x = np.zeros((0, *(index.L,) * 3), np.int8)
     carry_p = np.zeros(0, np.int64)
     epoch = 0
-    with BlockReader(index, max_open) as reader:
+    with BlockReader(index, max_open, cache) as reader:
         while True:
             rng = None
             if seed_sequence is not None:
@@ -406,16 +442,22 @@ def make_dataset(
     shuffle_buffer: int = 10_000,
     limit: int | None = None,
     prefetch: int = 2,
+    cache_bytes: int = 0,
 ) -> tf.data.Dataset:
     """A ``tf.data`` pipeline over :func:`iter_batches`: batched, shuffled (if seeded) and prefetched.
+
+    Up to ``cache_bytes`` of decoded blocks are kept across the passes of this dataset (see
+    :class:`BlockCache`): the repeated validation passes and the epochs of training then decompress a block
+    once. The batches are the same with or without the cache.
 
     Returns
     -------
     Dataset of (x, y): x float32 (b, L, L, L, 1) overlaps ±1, y int32 (b,) labels. Infinite with
-    ``repeat``, otherwise of known cardinality. Memory: the shuffle pool plus ``prefetch + 1`` batches.
+    ``repeat``, otherwise of known cardinality. Memory: the shuffle pool plus ``prefetch + 1`` batches,
+    plus at most ``cache_bytes``.
     """
     L = index.L
-    options = dict(repeat=repeat, shuffle_buffer=shuffle_buffer, limit=limit)
+    options = dict(repeat=repeat, shuffle_buffer=shuffle_buffer, limit=limit, cache=BlockCache(cache_bytes))
     iter_batches(index, batch_size, seed_sequence, **options)  # checks the arguments now, reads nothing
 
     def generate():  # called by TensorFlow at the start of every pass
@@ -438,12 +480,17 @@ def training_datasets(
     *,
     shuffle_buffer: int = 10_000,
     validation_examples: int | None = None,
+    cache_bytes: int = 0,
 ) -> tuple[tf.data.Dataset, tf.data.Dataset]:
     """The streams of one (condition, L): training (infinite, reshuffled every epoch, flips applied) and
-    validation (the first ``validation_examples`` of a fixed shuffled order, all by default)."""
+    validation (the first ``validation_examples`` of a fixed shuffled order, all by default).
+
+    ``cache_bytes`` of decoded blocks are kept for each stream (:func:`make_dataset`); the batches do not
+    depend on it."""
     L = data.train.L
     train = make_dataset(data.train, batch_size, stream_seed(seed, STREAM_SHUFFLE, L, 0), repeat=True,
-                         shuffle_buffer=shuffle_buffer)  # fmt: skip
+                         shuffle_buffer=shuffle_buffer, cache_bytes=cache_bytes)  # fmt: skip
     val = make_dataset(data.validation, batch_size, stream_seed(seed, STREAM_SHUFFLE, L, 1),
-                       shuffle_buffer=shuffle_buffer, limit=validation_examples)  # fmt: skip
+                       shuffle_buffer=shuffle_buffer, limit=validation_examples,
+                       cache_bytes=cache_bytes)  # fmt: skip
     return train, val

@@ -41,6 +41,7 @@ try:
         t["batch_size"],
         shuffle_buffer=t["shuffle_buffer"],
         validation_examples=t["validation_examples"],
+        cache_bytes=int(t["cache_mb"] * 2**20),
     )
     model, history = train_model(
         train_ds,
