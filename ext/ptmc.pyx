@@ -74,12 +74,12 @@ cdef extern from *:
         if (use_avx2) ptmc_sweep_avx2(N, R, spins, nbr, J6, beta, p0, lanes, de);
         else ptmc_sweep_baseline(N, R, spins, nbr, J6, beta, p0, lanes, de);
     }
-    static void ptmc_msc_run_group(int use_avx2, int L, int n_T, int n_bins, int n_con, long sweep_start,
+    static void ptmc_msc_run_group(int use_avx2, int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start,
             long sweep_stop, long sweeps_total, uint64_t *spins, const uint64_t *jbits, const int32_t *nbr,
             const uint64_t *digits, const uint32_t *p32, const double *betas, uint64_t *ring, int64_t *pos,
             uint32_t *frng, uint32_t *xrng, int32_t *en, double *acc, double *bins, double *swaps,
             int8_t *snaps, const double *cosk, const double *sink) {
-        (use_avx2 ? ptmc_msc_run_group_avx2 : ptmc_msc_run_group_baseline)(L, n_T, n_bins, n_con,
+        (use_avx2 ? ptmc_msc_run_group_avx2 : ptmc_msc_run_group_baseline)(L, n_T, Rp, n_bins, n_con,
             sweep_start, sweep_stop, sweeps_total, spins, jbits, nbr, digits, p32, betas, ring, pos, frng,
             xrng, en, acc, bins, swaps, snaps, cosk, sink);
     }
@@ -91,7 +91,7 @@ cdef extern from *:
     void ptmc_sweep(int use_avx2, int N, int R, float *spins, const int32_t *nbr, const float *J6,
                     const float *beta, float p0, uint32_t *lanes, float *de) nogil
     int ptmc_have_avx2() nogil
-    void ptmc_msc_run_group(int use_avx2, int L, int n_T, int n_bins, int n_con, long sweep_start,
+    void ptmc_msc_run_group(int use_avx2, int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start,
                             long sweep_stop, long sweeps_total, uint64_t *spins, const uint64_t *jbits,
                             const int32_t *nbr, const uint64_t *digits, const uint32_t *p32,
                             const double *betas, uint64_t *ring, int64_t *pos, uint32_t *frng,
@@ -306,11 +306,11 @@ MULTISPIN_RING = MSC_K         # words in a group's shift-register ring (the lag
 
 
 def run_multispin(
-    uint64_t[:, :, ::1] spins,        # IN/OUT (n_g, N, R)        bit b: lane b's spin (1 = -1), slot r = c n_T + t
+    uint64_t[:, :, ::1] spins,        # IN/OUT (n_g, N, Rp)       bit b: lane b's spin (1 = -1), slot c n_T + t
     const uint64_t[:, :, ::1] jbits,  # IN     (n_g, N, 6)        bit b: lane b's coupling to neighbour d is -1
     const int32_t[:, ::1] nbr,        # IN     (N, 6)             neighbour table
-    const uint64_t[:, :, ::1] digits, # IN     (3, D, R)          all-ones where digit d of p32[r, c] is 1
-    const uint32_t[:, ::1] p32,       # IN     (R, 3)             floor(2^32 exp(-beta dE)), dE = 4, 8, 12
+    const uint64_t[:, :, :, ::1] digits,  # IN (Rp/4, 3, D, 4)    all ones where digit d of p32[r, c] is 1
+    const uint32_t[:, ::1] p32,       # IN     (Rp, 3)            floor(2^32 exp(-beta dE)), dE = 4, 8, 12
     const double[::1] betas,          # IN     (n_T,)             inverse temperatures, descending
     uint64_t[:, ::1] ring,            # IN/OUT (n_g, K)           the lanes' shift-register bit streams
     int64_t[::1] ring_pos,            # IN/OUT (n_g,)             next unused word of each ring
@@ -333,14 +333,15 @@ def run_multispin(
     """
     cdef int n_g = spins.shape[0]
     cdef int N = spins.shape[1]
-    cdef int R = spins.shape[2]
+    cdef int Rp = spins.shape[2]
     cdef int n_T = betas.shape[0]
     cdef int n_bins = bins.shape[3]
     cdef int n_con = snaps.shape[2]
     cdef int L = round(N ** (1.0 / 3.0))
     cdef int g
-    if (L * L * L != N or L < 3 or R != 2 * n_T or R > MAXR or n_T < 2 or digits.shape[1] != MSC_DIGITS
-            or ring.shape[1] != MSC_K or acc.shape[0] != 64 * n_g):
+    if (L * L * L != N or L < 3 or Rp != (2 * n_T + 3) // 4 * 4 or Rp > MAXR or n_T < 2
+            or digits.shape[0] * 4 != Rp or digits.shape[2] != MSC_DIGITS or p32.shape[0] != Rp
+            or energy.shape[1] != 2 * n_T or ring.shape[1] != MSC_K or acc.shape[0] != 64 * n_g):
         raise ValueError("inconsistent multispin kernel array shapes")
     cdef double[::1] cosk = np.cos(2.0 * np.pi * np.arange(L) / L)
     cdef double[::1] sink = np.sin(2.0 * np.pi * np.arange(L) / L)
@@ -348,8 +349,8 @@ def run_multispin(
         return
     cdef int use_avx2 = ptmc_have_avx2()
     for g in prange(n_g, nogil=True, schedule="dynamic", num_threads=num_threads):
-        ptmc_msc_run_group(use_avx2, L, n_T, n_bins, n_con, sweep_start, sweep_stop, sweeps_total,
-                           &spins[g, 0, 0], &jbits[g, 0, 0], &nbr[0, 0], &digits[0, 0, 0], &p32[0, 0],
+        ptmc_msc_run_group(use_avx2, L, n_T, Rp, n_bins, n_con, sweep_start, sweep_stop, sweeps_total,
+                           &spins[g, 0, 0], &jbits[g, 0, 0], &nbr[0, 0], &digits[0, 0, 0, 0], &p32[0, 0],
                            &betas[0], &ring[g, 0], &ring_pos[g], &frng[64 * g, 0], &xrng[64 * g, 0],
                            &energy[64 * g, 0], &acc[64 * g, 0, 0], &bins[64 * g, 0, 0, 0],
                            &swaps[64 * g, 0], &snaps[64 * g, 0, 0, 0], &cosk[0], &sink[0])

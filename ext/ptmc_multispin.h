@@ -3,7 +3,9 @@
    each function (like ptmc_sweep.h). Do not include it anywhere else.
 
    One group = 64 lanes = 64 independent instances. Bit b of every word belongs to lane b.
-   spins[i * R + r]: site i, slot r = chain * n_T + t (the slot's temperature is fixed); bit 1 = spin -1.
+   spins[i * Rp + r]: site i, slot r = chain * n_T + t (the slot's temperature is fixed); bit 1 = spin -1.
+   Rp = R = 2 n_T rounded up to a multiple of 4: the update runs over 4 slots at once, and the (at most 2)
+   padding slots are updated with threshold 0 (no uphill flips) but never measured or exchanged.
    jbits[6 * i + d]: bond to neighbour d of site i (neighbour_table order); bit 1 = coupling -1.
    A bond is unsatisfied iff s_i ^ s_j ^ j = 1; a site with n_u unsatisfied bonds out of 6 has a flip
    energy dE = 12 - 4 n_u. Flips with n_u >= 3 (dE <= 0) are always accepted (the zero-field rule of
@@ -33,11 +35,16 @@
 
 #ifndef MSC_CONSTANTS
 #define MSC_CONSTANTS
-#define MSC_DIGITS 8
+#define MSC_DIGITS 10
 #define MSC_A 471
 #define MSC_B 1586
 #define MSC_C 6988
 #define MSC_K 9689
+/* Four words at once (GCC/Clang vector extension: AVX2 registers, or pairs of SSE2 ones); every operation is
+   bitwise, so all instruction-set paths give identical bits. */
+typedef uint64_t msc_v4 __attribute__((vector_size(32)));
+#define MSC_LD(v, p) memcpy(&(v), (p), sizeof(msc_v4))
+#define MSC_ST(p, v) memcpy((p), &(v), sizeof(msc_v4))
 #if defined(__GNUC__)
 #define MSC_NOINLINE __attribute__((noinline))  /* separate symbols in profiles; called once per sweep */
 #else
@@ -109,60 +116,70 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_extract)(const uint64_t *cnt, i
     }
 }
 
-/* Metropolis update of one site in all R slots: row its words, r0..r5 its neighbours' words, j its six
-   coupling words, rnd the MSC_DIGITS x R stream words of this update. Writes the lanes still tied with p
-   after MSC_DIGITS digits (und) and their classes (c4: dE = 4, c8: dE = 8); returns the OR of und. */
-PTMC_ATTR static MSC_NOINLINE uint64_t PTMC_NAME(msc_update_site)(int R, uint64_t *restrict row,
+/* Metropolis update of one site in all Rp slots, 4 slots at a time: row its words, r0..r5 its neighbours'
+   words, j its six coupling words, rnd the MSC_DIGITS x Rp stream words of this update, laid out
+   [r / 4][digit][r % 4]; digits: the threshold digits, [r / 4][class][digit][r % 4]. Writes the lanes
+   still tied with p after MSC_DIGITS digits (und) and their classes (c4: dE = 4, c8: dE = 8); returns the
+   OR of und. */
+PTMC_ATTR static MSC_NOINLINE uint64_t PTMC_NAME(msc_update_site)(int Rp, uint64_t *restrict row,
         const uint64_t *restrict r0, const uint64_t *restrict r1, const uint64_t *restrict r2,
         const uint64_t *restrict r3, const uint64_t *restrict r4, const uint64_t *restrict r5,
         const uint64_t *restrict j, const uint64_t *restrict rnd, const uint64_t *restrict digits,
         uint64_t *restrict und, uint64_t *restrict c4, uint64_t *restrict c8) {
-    const int D = MSC_DIGITS;
-    const uint64_t j0 = j[0], j1 = j[1], j2 = j[2], j3 = j[3], j4 = j[4], j5 = j[5];
-    uint64_t any = 0;
-    for (int r = 0; r < R; ++r) {
-        uint64_t s = row[r];
-        uint64_t u0 = s ^ r0[r] ^ j0, u1 = s ^ r1[r] ^ j1, u2 = s ^ r2[r] ^ j2;
-        uint64_t u3 = s ^ r3[r] ^ j3, u4 = s ^ r4[r] ^ j4, u5 = s ^ r5[r] ^ j5;
+    enum { D = MSC_DIGITS };
+    const msc_v4 zero = {0, 0, 0, 0};
+    const msc_v4 j0 = zero + j[0], j1 = zero + j[1], j2 = zero + j[2], j3 = zero + j[3], j4 = zero + j[4],
+                 j5 = zero + j[5];
+    msc_v4 any = zero;
+    for (int r = 0; r < Rp; r += 4) {
+        msc_v4 s, n0, n1, n2, n3, n4, n5;
+        MSC_LD(s, row + r);
+        MSC_LD(n0, r0 + r); MSC_LD(n1, r1 + r); MSC_LD(n2, r2 + r);
+        MSC_LD(n3, r3 + r); MSC_LD(n4, r4 + r); MSC_LD(n5, r5 + r);
+        msc_v4 u0 = s ^ n0 ^ j0, u1 = s ^ n1 ^ j1, u2 = s ^ n2 ^ j2;
+        msc_v4 u3 = s ^ n3 ^ j3, u4 = s ^ n4 ^ j4, u5 = s ^ n5 ^ j5;
         /* n_u = bit0 + 2 bit1 + 4 bit2, by two full adders and a 2-bit add */
-        uint64_t a = u0 ^ u1, s1 = a ^ u2, k1 = (u0 & u1) | (u2 & a);
-        uint64_t b = u3 ^ u4, s2 = b ^ u5, k2 = (u3 & u4) | (u5 & b);
-        uint64_t bit0 = s1 ^ s2, k = s1 & s2;
-        uint64_t t = k1 ^ k2, bit1 = t ^ k, bit2 = (k1 & k2) | (k & t);
-        uint64_t always = bit2 | (bit1 & bit0);           /* n_u >= 3: dE <= 0 */
-        uint64_t low = ~(bit2 | bit1);
-        uint64_t m4 = bit1 & ~bit0 & ~bit2, m8 = low & bit0, m12 = low & ~bit0;
-        uint64_t lt = 0, eq = ~always;
-        _Pragma("GCC unroll 16") for (int d = 0; d < D; ++d) {
-            uint64_t x = rnd[d * R + r];
-            uint64_t p = (m4 & digits[(0 * D + d) * R + r]) | (m8 & digits[(1 * D + d) * R + r])
-                         | (m12 & digits[(2 * D + d) * R + r]);
-            lt |= eq & p & ~x;
-            eq &= ~(x ^ p);
+        msc_v4 a = u0 ^ u1, s1 = a ^ u2, k1 = (u0 & u1) | (u2 & a);
+        msc_v4 b = u3 ^ u4, s2 = b ^ u5, k2 = (u3 & u4) | (u5 & b);
+        msc_v4 bit0 = s1 ^ s2, k = s1 & s2;
+        msc_v4 t = k1 ^ k2, bit1 = t ^ k, bit2 = (k1 & k2) | (k & t);
+        msc_v4 always = bit2 | (bit1 & bit0);           /* n_u >= 3: dE <= 0 */
+        msc_v4 low = ~(bit2 | bit1);
+        msc_v4 m4 = bit1 & ~bit0 & ~bit2, m8 = low & bit0, m12 = low & ~bit0;
+        msc_v4 lt = zero, eq = ~always;
+        const uint64_t *x = rnd + r * D, *g = digits + r * 3 * D;
+        for (int d = 0; d < D; ++d) {
+            msc_v4 xd, g4, g8, g12;
+            MSC_LD(xd, x + 4 * d);
+            MSC_LD(g4, g + 4 * d); MSC_LD(g8, g + 4 * (D + d)); MSC_LD(g12, g + 4 * (2 * D + d));
+            msc_v4 p = (m4 & g4) | (m8 & g8) | (m12 & g12);
+            lt |= eq & p & ~xd;
+            eq &= ~(xd ^ p);
         }
-        row[r] = s ^ (always | lt);
-        und[r] = eq;
-        c4[r] = m4;
-        c8[r] = m8;
+        msc_v4 flipped = s ^ (always | lt);
+        MSC_ST(row + r, flipped);
+        MSC_ST(und + r, eq);
+        MSC_ST(c4 + r, m4);
+        MSC_ST(c8 + r, m8);
         any |= eq;
     }
-    return any;
+    return any[0] | any[1] | any[2] | any[3];
 }
 
-/* One Metropolis sweep of all sites, all R slots, all 64 lanes. */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_sweep)(int N, int R, uint64_t *spins, const uint64_t *jbits,
+/* One Metropolis sweep of all sites, all Rp slots, all 64 lanes. */
+PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_sweep)(int N, int Rp, uint64_t *spins, const uint64_t *jbits,
         const int32_t *nbr, const uint64_t *digits, const uint32_t *p32, uint64_t *ring, int64_t *pos,
         uint32_t *frng, uint64_t *und, uint64_t *c4, uint64_t *c8) {
     const int D = MSC_DIGITS;
     for (int i = 0; i < N; ++i) {
         const int32_t *nb = nbr + 6 * i;
-        uint64_t *row = spins + (long)i * R;
-        const uint64_t *rnd = PTMC_NAME(msc_take)(ring, pos, D * R);
-        uint64_t any = PTMC_NAME(msc_update_site)(R, row, spins + (long)nb[0] * R, spins + (long)nb[1] * R,
-            spins + (long)nb[2] * R, spins + (long)nb[3] * R, spins + (long)nb[4] * R, spins + (long)nb[5] * R,
-            jbits + 6 * i, rnd, digits, und, c4, c8);
+        uint64_t *row = spins + (long)i * Rp;
+        const uint64_t *rnd = PTMC_NAME(msc_take)(ring, pos, D * Rp);
+        uint64_t any = PTMC_NAME(msc_update_site)(Rp, row, spins + (long)nb[0] * Rp, spins + (long)nb[1] * Rp,
+            spins + (long)nb[2] * Rp, spins + (long)nb[3] * Rp, spins + (long)nb[4] * Rp,
+            spins + (long)nb[5] * Rp, jbits + 6 * i, rnd, digits, und, c4, c8);
         if (any) {  /* rare: lanes whose first digits tie with p finish on their own scalar stream */
-            for (int r = 0; r < R; ++r) {
+            for (int r = 0; r < Rp; ++r) {
                 uint64_t e = und[r];
                 while (e) {
                     int b = __builtin_ctzll(e);
@@ -195,15 +212,15 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_bonds_site)(int R, int n_T, lon
 
 /* Bit-sliced counts, per lane, of the unsatisfied bonds of every slot (counters 0..R-1) and of the bonds
    with q_i q_j = -1 of every temperature's replica pair (counters R..R+n_T-1), into big (M planes). */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_bonds)(int N, int R, int n_T, int M,
+PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_bonds)(int N, int Rp, int n_T, int M,
         const uint64_t *spins, const uint64_t *jbits, const int32_t *nbr, uint64_t *big, uint64_t *small) {
-    const int n = R + n_T;
+    const int R = 2 * n_T, n = R + n_T;
     memset(big, 0, sizeof(uint64_t) * (size_t)M * n);
     memset(small, 0, sizeof(uint64_t) * 4 * (size_t)n);
     for (int i = 0; i < N; ++i) {
         const int32_t *nb = nbr + 6 * i;
-        PTMC_NAME(msc_bonds_site)(R, n_T, n, spins + (long)i * R, spins + (long)nb[0] * R,
-                                  spins + (long)nb[1] * R, spins + (long)nb[2] * R, jbits + 6 * i, small);
+        PTMC_NAME(msc_bonds_site)(R, n_T, n, spins + (long)i * Rp, spins + (long)nb[0] * Rp,
+                                  spins + (long)nb[1] * Rp, spins + (long)nb[2] * Rp, jbits + 6 * i, small);
         if (i % 5 == 4 || i == N - 1) PTMC_NAME(msc_flush)(big, small, M, n);  /* small <= 15 */
     }
 }
@@ -229,12 +246,12 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_planes_site)(int n_T, int P, lo
 
 /* Bit-sliced counts, per lane, of the sites with q_i = -1 in every plane perpendicular to each axis, for
    every temperature: counter ((d * L + x) * n_T + t), P planes each, into cnt; k: scratch of 3 n_T words. */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_planes)(int L, int R, int n_T, int P,
+PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_planes)(int L, int Rp, int n_T, int P,
         const uint64_t *spins, uint64_t *cnt, uint64_t *k) {
     const int n = 3 * L * n_T, N = L * L * L;
     memset(cnt, 0, sizeof(uint64_t) * (size_t)P * n);
     for (int i = 0; i < N; ++i) {
-        const uint64_t *row = spins + (long)i * R;
+        const uint64_t *row = spins + (long)i * Rp;
         PTMC_NAME(msc_planes_site)(n_T, P, n, row, row + n_T, cnt + (0 * L + i / (L * L)) * n_T,
                                    cnt + (1 * L + (i / L) % L) * n_T, cnt + (2 * L + i % L) * n_T, k);
     }
@@ -244,7 +261,7 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_planes)(int L, int R, int
    Per sweep: replica exchange (from the energies at the end of the previous sweep), Metropolis sweep,
    energies and link overlaps (every sweep), window observables and snapshots. */
 PTMC_ATTR static void PTMC_NAME(msc_run_group)(
-        int L, int n_T, int n_bins, int n_con, long sweep_start, long sweep_stop, long sweeps_total,
+        int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start, long sweep_stop, long sweeps_total,
         uint64_t *spins, const uint64_t *jbits, const int32_t *nbr, const uint64_t *digits,
         const uint32_t *p32, const double *betas, uint64_t *ring, int64_t *pos, uint32_t *frng,
         uint32_t *xrng, int32_t *en, double *acc, double *bins, double *swaps, int8_t *snaps,
@@ -254,7 +271,7 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
     int M = 1, P = 1;
     while ((1L << M) <= 3L * N) ++M;
     while ((1L << P) <= (long)L * L) ++P;
-    uint64_t *und = malloc(sizeof(uint64_t) * 3 * R);
+    uint64_t *und = malloc(sizeof(uint64_t) * 3 * Rp);
     uint64_t *big = malloc(sizeof(uint64_t) * (size_t)M * nb_cnt);
     uint64_t *small = malloc(sizeof(uint64_t) * 4 * (size_t)nb_cnt);
     uint64_t *pc = malloc(sizeof(uint64_t) * (size_t)P * 3 * L * n_T);
@@ -288,7 +305,7 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
                 if (!m) continue;
                 int sa = c * n_T + t;
                 for (int i = 0; i < N; ++i) {
-                    uint64_t *row = spins + (long)i * R;
+                    uint64_t *row = spins + (long)i * Rp;
                     uint64_t x = (row[sa] ^ row[sa + 1]) & m;
                     row[sa] ^= x;
                     row[sa + 1] ^= x;
@@ -296,10 +313,10 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
             }
         }
 
-        PTMC_NAME(msc_sweep)(N, R, spins, jbits, nbr, digits, p32, ring, pos, frng, und, und + R, und + 2 * R);
+        PTMC_NAME(msc_sweep)(N, Rp, spins, jbits, nbr, digits, p32, ring, pos, frng, und, und + Rp, und + 2 * Rp);
 
         /* energies E = 2 U - 3N and link overlaps q_l = 1 - 2 V / 3N (V bonds with q_i q_j = -1) */
-        PTMC_NAME(msc_count_bonds)(N, R, n_T, M, spins, jbits, nbr, big, small);
+        PTMC_NAME(msc_count_bonds)(N, Rp, n_T, M, spins, jbits, nbr, big, small);
         for (int r = 0; r < R; ++r) {
             PTMC_NAME(msc_extract)(big, M, nb_cnt, r, val);
             for (int b = 0; b < 64; ++b) en[(long)b * R + r] = (int32_t)(2 * val[b] - 3L * N);
@@ -323,7 +340,7 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
         if (u < w0) continue;
 
         /* window: q, q^2, q^4 and |q(k_min)|^2 / N from the plane sums */
-        PTMC_NAME(msc_count_planes)(L, R, n_T, P, spins, pc, und);
+        PTMC_NAME(msc_count_planes)(L, Rp, n_T, P, spins, pc, und);
         for (int t = 0; t < n_T; ++t) {
             for (int dx = 0; dx < 3 * L; ++dx) {
                 PTMC_NAME(msc_extract)(pc, P, 3 * L * n_T, dx * n_T + t, val);
@@ -354,7 +371,7 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
             long snap = (u - w0 + 1) / stride - 1;
             for (int t = 0; t < n_T; ++t) {
                 for (int i = 0; i < N; ++i) {
-                    uint64_t q = spins[(long)i * R + t] ^ spins[(long)i * R + n_T + t];
+                    uint64_t q = spins[(long)i * Rp + t] ^ spins[(long)i * Rp + n_T + t];
                     for (int b = 0; b < 64; ++b)
                         snaps[(((long)b * n_T + t) * n_con + snap) * N + i] = ((q >> b) & 1u) ? -1 : 1;
                 }

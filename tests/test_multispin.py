@@ -70,12 +70,14 @@ def test_acceptance_thresholds():
     betas = 1.0 / np.array([0.3, 1.0, 5.0])
     p32, digits = acceptance_thresholds(betas)
     exact = np.exp(-np.tile(betas, 2)[:, None] * np.array([4.0, 8.0, 12.0]))
-    err = exact - p32 / 2.0**32
+    err = exact - p32[:6] / 2.0**32
     assert np.all((err >= 0) & (err < 2.0**-32))
     D = _ptmc.MULTISPIN_DIGITS
-    assert digits.shape == (3, D, 6) and set(np.unique(digits)) <= {0, 2**64 - 1}
-    top = sum((digits[:, d, :] != 0).astype(np.int64) << (D - 1 - d) for d in range(D))  # (3, R)
-    np.testing.assert_array_equal(top.T, p32 >> (32 - D))
+    assert p32.shape == (8, 3) and np.all(p32[6:] == 0)  # 2 n_T = 6 slots padded to 8
+    assert digits.shape == (2, 3, D, 4) and set(np.unique(digits)) <= {0, 2**64 - 1}
+    by_slot = digits.transpose(0, 3, 1, 2).reshape(8, 3, D)  # [r // 4, c, d, r % 4] -> [r, c, d]
+    top = sum((by_slot[:, :, d] != 0).astype(np.int64) << (D - 1 - d) for d in range(D))
+    np.testing.assert_array_equal(top, p32 >> (32 - D))
 
 
 def test_auto_chooses_multispin_only_for_bimodal_couplings_beyond_L2(ring_couplings):

@@ -108,7 +108,7 @@ class MultispinState:
     """State of the multispin kernel: instances in groups of 64 lanes, the last group padded (lane-major
     arrays have ``n_p = 64 n_g`` rows; padding lanes carry +1 couplings and are discarded)."""
 
-    spins: np.ndarray  # uint64 (n_g, N, 2 n_T), bit b = lane b's spin (1 means -1), slot c n_T + t
+    spins: np.ndarray  # uint64 (n_g, N, Rp), bit b: lane b's spin (1 = -1) at slot c n_T + t; padded_slots
     ring: np.ndarray  # uint64 (n_g, MULTISPIN_RING), the lanes' shift-register bit streams
     ring_pos: np.ndarray  # int64 (n_g,), next unused word of each ring
     frng: np.ndarray  # uint32 (n_p, 4), xoshiro128+ of each lane's tie-breaking digits
@@ -141,23 +141,31 @@ def unpack_lanes(words: np.ndarray) -> np.ndarray:
     return np.moveaxis(b, -1, 1).reshape(-1, *words.shape[1:])
 
 
+def padded_slots(n_T: int) -> int:
+    """Rp: the multispin kernel's slots per site, 2 n_T rounded up to a multiple of 4 (it updates 4 at once;
+    padding slots have threshold 0 and are never measured or exchanged)."""
+    return -(-2 * n_T // 4) * 4
+
+
 def acceptance_thresholds(betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The multispin kernel's acceptance thresholds for dE = 4, 8, 12 at every slot (c n_T + t).
 
     Returns
     -------
-    p32 : uint32 (2 n_T, 3), floor(2^32 exp(-beta dE)): a flip is accepted with probability p32 / 2^32
-        (error < 2^-32 against exp(-beta dE))
-    digits : uint64 (3, MULTISPIN_DIGITS, 2 n_T), all ones where binary digit d (most significant first)
-        of p32[slot, c] is 1, else 0
+    p32 : uint32 (Rp, 3), floor(2^32 exp(-beta dE)): a flip is accepted with probability p32 / 2^32
+        (error < 2^-32 against exp(-beta dE)); 0 for the padding slots
+    digits : uint64 (Rp / 4, 3, MULTISPIN_DIGITS, 4): ``digits[r // 4, c, d, r % 4]`` is all ones where
+        binary digit d (most significant first) of p32[r, c] is 1, else 0
     """
+    n_T = len(betas)
     beta_slot = np.tile(np.asarray(betas, np.float64), 2)
     p = np.exp(-beta_slot[:, None] * np.array([4.0, 8.0, 12.0]))
-    p32 = np.minimum(np.floor(p * 2.0**32), 2.0**32 - 1).astype(np.uint32)
+    p32 = np.zeros((padded_slots(n_T), 3), np.uint32)
+    p32[: 2 * n_T] = np.minimum(np.floor(p * 2.0**32), 2.0**32 - 1)
     shifts = 31 - np.arange(_ptmc.MULTISPIN_DIGITS, dtype=np.uint32)
-    bit = (p32.T[:, None, :] >> shifts[None, :, None]) & np.uint32(1)
+    bit = (p32[:, :, None] >> shifts) & np.uint32(1)  # (Rp, 3, D)
     digits = np.where(bit == 1, np.uint64(2**64 - 1), np.uint64(0))
-    return p32, np.ascontiguousarray(digits, np.uint64)
+    return p32, np.ascontiguousarray(digits.reshape(-1, 4, 3, bit.shape[-1]).transpose(0, 2, 3, 1))
 
 
 def initial_multispin_state(
@@ -168,18 +176,18 @@ def initial_multispin_state(
     N, R, K = L**3, 2 * n_T, _ptmc.MULTISPIN_RING
     n_g = -(-n_i // LANES)
     n_p = LANES * n_g
-    spins = np.zeros((n_p, N, R), np.uint8)
+    spins = np.zeros((n_p, N, padded_slots(n_T)), np.uint8)  # padding slots start (and stay mostly) +1
     ring = np.zeros((n_p, K), np.uint8)
     frng = np.ones((n_p, 4), np.uint32)  # padding lanes: any non-zero xoshiro state
     xrng = np.ones((n_p, 4), np.uint32)
     e0 = np.zeros((n_p, R), np.int32)
     for i, ss in enumerate(mc_seeds):
         rng = np.random.default_rng(ss)
-        spins[i] = rng.integers(0, 2, size=(N, R), dtype=np.uint8)
+        spins[i, :, :R] = rng.integers(0, 2, size=(N, R), dtype=np.uint8)
         ring[i] = rng.integers(0, 2, size=K, dtype=np.uint8)
         frng[i] = rng.integers(1, 2**32, size=4, dtype=np.uint32)
         xrng[i] = rng.integers(1, 2**32, size=4, dtype=np.uint32)
-        s = 1.0 - 2.0 * spins[i].T.reshape(R, L, L, L)
+        s = 1.0 - 2.0 * spins[i, :, :R].T.reshape(R, L, L, L)
         e0[i] = np.rint(energy(s, couplings[i])).astype(np.int32)
     ring[n_i:, 0] = 1  # a shift register must not start all zero
     if not np.all(ring.any(axis=1)):
@@ -422,7 +430,7 @@ def run_pt(
             last_report = now
     if multispin:
         n_i, n_T = couplings.shape[0], temperatures.size
-        bits = unpack_lanes(state.spins)[:n_i]  # (n_i, N, 2 n_T), slot c n_T + t
+        bits = unpack_lanes(state.spins)[:n_i, :, : 2 * n_T]  # (n_i, N, 2 n_T), slot c n_T + t
         final = (1 - 2 * bits.astype(np.int8)).reshape(n_i, -1, 2, n_T).transpose(0, 3, 2, 1)
         final_energy = state.energy[:n_i].reshape(n_i, 2, n_T).transpose(0, 2, 1).astype(np.float64)
         return _results(state, final, final_energy, n_i, L, sweeps)
