@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 from spinglass_ml.dataset import (
-    BlockCache,
     STREAM_FLIP,
+    BlockCache,
     build_index,
     iter_batches,
     make_dataset,
