@@ -211,6 +211,14 @@ def simulate_temperatures(wildcards):
     return config["mc"][wildcards.disorder]["temperatures"]
 
 
+def simulate_threads(wildcards):
+    """mc.threads, but at most one per 64 instances on the multispin kernel (bimodal, L >= 3, mc.kernel auto),
+    which gives each thread whole 64-instance words: smaller chunks then run side by side as separate jobs."""
+    if wildcards.disorder == "bimodal" and int(wildcards.L) >= 3 and config["mc"]["kernel"] == "auto":
+        return min(config["mc"]["threads"], -(-chunk_range(wildcards)["n_instances"] // 64))
+    return config["mc"]["threads"]
+
+
 def simulate_run(wildcards):
     """The per-chunk slice of the config: changing instances or another size does not rerun this chunk."""
     size = size_entry(wildcards.disorder, wildcards.L)

@@ -12,7 +12,7 @@ rule simulate:
         "results/benchmarks/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.tsv"
     conda:
         "../../envs/simulate.yaml"
-    threads: config["mc"]["threads"]
+    threads: simulate_threads
     resources:
         mem_mb=simulate_mem_mb,
         runtime=simulate_runtime,
