@@ -123,6 +123,8 @@ def note(ax: Axes, text: str, where: str = "center") -> None:
         ax.set_title("\n".join(t for t in (ax.get_title(), text) if t), fontsize=6)
         return
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=6, color="0.25")
+    ax.set_xticks([])  # an empty panel: no axes to read
+    ax.set_yticks([])
 
 
 def save(fig: Figure, pdf: str | Path, png: str | Path | None = None) -> list[Path]:
@@ -467,6 +469,8 @@ def draw_estimates(
     ax.set_yticks(y, [r[0] for r in rows])
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel(r"$T_c$")
+    if not literature and all(r[1] is None for r in rows):
+        ax.set_xticks([])  # no T_c anywhere: no scale to read
     if literature:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=1)
 
@@ -550,13 +554,15 @@ def dose_response_figure(
                 label=r"no $T_c$",
             )
         if not points:
-            note(ax, "no such condition in ml.conditions")
+            note(ax, "no such condition in ml.conditions", where="top")  # keeps the shared y axis
         elif xlabel.startswith("label") and dose.min() > 0 and dose.max() / dose.min() >= 10:
             ax.set_xscale("log")
         ax.set_xlabel(xlabel)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="lower left")
     axes[0, 0].set_ylabel(r"$T_c$")
+    if clean[0] is None and all(p[1] is None for p in (*flip, *therm)):
+        axes[0, 0].set_yticks([])  # no T_c anywhere: no scale to read
     return fig
 
 
@@ -648,4 +654,137 @@ def uncertainty(
     ax.set_ylabel(r"median $\Delta x_i\,\Delta p_i$")
     ax.legend(loc="center right", fontsize=4.5, ncol=2)
     panel_label(ax, "(b)")
+    return fig
+
+
+ADVERSARIAL_GROUPS = {
+    "ordered": "ordered (T < threshold)",
+    "disordered": "disordered (T > threshold)",
+    "adversarial_ordered": "adversarial, from ordered",
+    "adversarial_disordered": "adversarial, from disordered",
+}
+
+
+ATTACK_LABELS = {"fgsm": "FGSM", "pgd": "PGD", "pgd_random_start": "PGD, random start", "momentum": "MI-FGSM"}
+
+
+def _model_style(model: str) -> str:
+    """Solid for the clean model, dashed for adversarially trained ones."""
+    return "-" if model == "clean" else "--"
+
+
+def adversarial_figure(
+    by_epsilon: Mapping[int, Mapping[str, tuple[np.ndarray, np.ndarray]]],
+    by_flips: Mapping[int, Mapping[str, tuple[np.ndarray, np.ndarray]]],
+    by_temperature: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    threshold: float,
+    report_epsilon: float,
+    L_temperature: int,
+    attack: str = "pgd",
+) -> Figure:
+    """Robust accuracy of the clean and adversarially trained classifiers.
+
+    Parameters
+    ----------
+    by_epsilon : ``by_epsilon[L][model] = (epsilon, robust accuracy)`` of the continuous attack, arrays (n,)
+    by_flips : ``by_flips[L][model] = (k, robust accuracy with k flipped sites)``, arrays (k_max + 1,)
+    by_temperature : ``by_temperature[model] = (T, fraction of the correctly classified examples fooled)``
+        at size ``L_temperature`` and radius ``report_epsilon``; NaN where no example was correct
+    threshold : the labelling temperature, marked in panel (c)
+    attack : the continuous attack, a key of :data:`ATTACK_LABELS`, for the axis labels
+
+    Panel (a): robust accuracy against epsilon (symmetric-log axis, so epsilon = 0, the clean accuracy,
+    shows); (b) against the number of flipped sites; (c) the fooled fraction per temperature. One colour
+    per L; solid clean, dashed adversarially trained.
+    """
+    fig, axes = figure(1, 3, width=PAGE_WIDTH, aspect=0.85)
+    colors = size_colors(list(by_epsilon))
+    attack = ATTACK_LABELS[attack]
+    for ax, data, xlabel in (
+        (axes[0, 0], by_epsilon, rf"{attack} radius $\epsilon$ ($L_\infty$, overlap units)"),
+        (axes[0, 1], by_flips, "flipped sites $k$"),
+    ):
+        for L, by_model in sorted(data.items()):
+            for model, (x, acc) in by_model.items():
+                ax.plot(x, acc, color=colors[L][0], marker=colors[L][1], linestyle=_model_style(model),
+                        label=f"L = {L}, {model}")  # fmt: skip
+        ax.axhline(0.5, color=PALETTE[-1], linewidth=0.5, linestyle=":")
+        ax.set_xlabel(xlabel)
+        ax.set_ylim(-0.02, 1.02)
+    axes[0, 0].set_xscale("symlog", linthresh=0.02)
+    axes[0, 0].set_ylabel("robust accuracy")
+    axes[0, 0].legend(loc="lower left", fontsize=5)
+    ax = axes[0, 2]
+    for k, (model, (T, fooled)) in enumerate(by_temperature.items()):
+        ax.plot(T, fooled, color=PALETTE[k % len(PALETTE)], marker=MARKERS[k % len(MARKERS)],
+                linestyle=_model_style(model), label=model)  # fmt: skip
+    ax.axvline(threshold, color=PALETTE[-1], linewidth=0.5, linestyle=":")
+    ax.set_xlabel("$T$")
+    ax.set_ylabel(f"fooled fraction, {attack} $\\epsilon$ = {report_epsilon:g}")
+    ax.set_title(f"L = {L_temperature}")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(loc="upper right", fontsize=5)
+    for ax, label in zip(axes[0], ("(a)", "(b)", "(c)"), strict=True):
+        panel_label(ax, label)
+    return fig
+
+
+def activations_figure(
+    maps: Mapping[str, Mapping[str, np.ndarray]],
+    violations: Mapping[str, Mapping[str, float]],
+    *,
+    L: int,
+    report_epsilon: float,
+) -> Figure:
+    """Mean activation maps of the convolution and the symmetry violations, one row per model.
+
+    Parameters
+    ----------
+    maps : ``maps[model][group]`` float (m, m, m, channels), the mean activation of each group of
+        :data:`ADVERSARIAL_GROUPS` (absent groups are left blank)
+    violations : ``violations[model][symmetry] = mean |p(g x) - p(x)|`` for "global_flip",
+        "translation", "cubic"
+    L : lattice size, for the title
+    report_epsilon : PGD radius of the adversarial examples
+
+    Each map is drawn as channels (rows) x output positions (columns, C order over the m x m x m cube), on
+    one colour scale for the whole figure; the last column compares the symmetry violations.
+    """
+    models = list(maps)
+    groups = list(ADVERSARIAL_GROUPS)
+    fig, axes = figure(len(models), len(groups) + 1, width=PAGE_WIDTH, aspect=0.55)
+    vmax = max(float(np.max(a)) for by_group in maps.values() for a in by_group.values())
+    image = None
+    for row, model in enumerate(models):
+        for col, group in enumerate(groups):
+            ax = axes[row, col]
+            if group not in maps[model]:
+                ax.set_axis_off()
+                continue
+            a = np.asarray(maps[model][group])
+            image = ax.imshow(a.reshape(-1, a.shape[-1]).T, aspect="auto", cmap="viridis", vmin=0.0,
+                              vmax=vmax, interpolation="nearest")  # fmt: skip
+            ax.set_yticks(range(a.shape[-1]))
+            ax.set_xticks([])
+            if row == 0:
+                ax.set_title(ADVERSARIAL_GROUPS[group], fontsize=6)
+            if col == 0:
+                ax.set_ylabel(f"{model}\nchannel")
+            if row == len(models) - 1:
+                ax.set_xlabel(f"position ({a.shape[0]}$^3$)")
+        ax = axes[row, -1]
+        names = ["global_flip", "translation", "cubic"]
+        values = [violations[model][n] for n in names]
+        ax.bar(range(3), values, color=[PALETTE[i] for i in range(3)])
+        ax.set_xticks(range(3), ["flip", "transl.", "cubic"])
+        ax.set_ylabel(r"mean $|\Delta p|$")
+        top = max(max(v.values()) for v in violations.values())
+        ax.set_ylim(0, 1.1 * top if top > 0 else 1.0)
+        if row == 0:
+            ax.set_title("symmetry violation", fontsize=6)
+    if image is not None:
+        fig.colorbar(image, ax=axes[:, :-1], shrink=0.8, label="mean activation")
+    fig.suptitle(f"L = {L}: convolution activations (adversarial: PGD, $\\epsilon$ = {report_epsilon:g})",
+                 fontsize=7)  # fmt: skip
     return fig

@@ -6,7 +6,8 @@ same weights bit for bit. Enabling op determinism is global to the process and c
 
 Adversarial training (conditions ``adv-<epsilon>``): :class:`AdversarialTrainer` wraps the network and
 replaces every training batch by its PGD adversarial examples under the current weights (Madry et al.,
-2018); the saved model is the plain network.
+2018); the saved model is the plain network. The workflow starts it from the clean model's weights
+(``initial_weights``), i.e. it fine-tunes the clean network on the min-max objective.
 
 Files of a run, next to ``L{L}.keras``: ``L{L}.history.csv`` (columns :data:`HISTORY_COLUMNS`),
 ``L{L}.provenance.json`` and ``L{L}.flips.npz`` (see :meth:`spinglass_ml.dataset.TrainingData.arrays`).
@@ -30,6 +31,7 @@ from .mcio import package_version
 from .model import build_model
 
 HISTORY_COLUMNS = ("step", "loss", "accuracy", "val_loss", "val_accuracy")
+STREAM_ADVERSARIAL_TRAINING = 11  # spawn-key stream of the random starts of adversarial training
 
 
 class AdversarialTrainer(keras.Model):
@@ -97,6 +99,7 @@ def train_model(
     progress: Callable[[str], None] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     adversary: Mapping | None = None,
+    initial_weights: Sequence[np.ndarray] | None = None,
 ) -> tuple[keras.Model, list[dict[str, float]]]:
     """Build the Table III network and train it with Adam on sparse categorical cross-entropy.
 
@@ -117,6 +120,8 @@ def train_model(
     adversary : None for standard training; else keyword arguments of :class:`AdversarialTrainer` other than
         ``net`` (epsilon, step_size, steps, random_start, seed, loss_on): train on PGD examples. The history's
         ``loss`` and ``accuracy`` are then those of the adversarial training batches.
+    initial_weights : start from these weights (``keras.Model.get_weights`` of a network of the same
+        architecture, e.g. the clean model) instead of the seeded initialisation
 
     Returns
     -------
@@ -130,6 +135,8 @@ def train_model(
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(int(seed))
     model = build_model(train_ds.element_spec[0].shape[1], **(model_options or {}))
+    if initial_weights is not None:
+        model.set_weights(initial_weights)
     fitted = model if adversary is None else AdversarialTrainer(model, **adversary)
     fitted.compile(
         optimizer=keras.optimizers.Adam(learning_rate=lr),
@@ -154,6 +161,29 @@ def train_model(
         callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=log), *callbacks],
     )
     return model, history
+
+
+def adversary_settings(epsilon: float, settings: Mapping, seed: int, L: int) -> dict:
+    """Keyword arguments of :class:`AdversarialTrainer` for an ``adv-<epsilon>`` model of size L.
+
+    Parameters
+    ----------
+    epsilon : the condition's L∞ radius (overlap units)
+    settings : ``robustness.adversarial.training``: ``steps``, ``step_fraction`` (step size = step_fraction
+        x epsilon), ``random_start``, ``loss_on``
+    seed : the config seed; the random starts derive from ``SeedSequence(seed, spawn_key=(S, L))`` with
+        S = :data:`STREAM_ADVERSARIAL_TRAINING`
+    """
+    sequence = np.random.SeedSequence(seed, spawn_key=(STREAM_ADVERSARIAL_TRAINING, L))
+    state = sequence.generate_state(1, np.uint64)
+    return {
+        "epsilon": float(epsilon),
+        "step_size": float(settings["step_fraction"]) * float(epsilon),
+        "steps": int(settings["steps"]),
+        "random_start": bool(settings["random_start"]),
+        "loss_on": settings["loss_on"],
+        "seed": int(state[0] >> np.uint64(1)),  # a non-negative int64
+    }
 
 
 def runtime_info() -> dict:
