@@ -12,6 +12,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/predict.smk"
+include: "workflow/rules/analyze.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/robustness.smk"
 
@@ -21,6 +22,7 @@ localrules:
     mc,
     models,
     predictions,
+    summary,
 
 
 rule all:
@@ -29,6 +31,9 @@ rule all:
         mc_chunks("gaussian"),
         mc_chunks("bimodal"),
         ml_outputs("results/predictions/{condition}/L{L}.csv"),
+        expand("results/analysis/{condition}.json", condition=config["ml"]["conditions"]),
+        "results/analysis/physics_reference.json",
+        "results/tables/summary.csv",
         figure_outputs("fig_equilibration"),
         table_outputs("table1", "table2", "table3"),
         figure_outputs("fig_tradeoff", "fig_uncertainty"),
@@ -52,3 +57,9 @@ rule predictions:
     input:
         ml_outputs("results/predictions/{condition}/L{L}.csv"),
         ml_outputs("results/predictions/{condition}/gaussian/L{L}.csv"),
+
+
+rule summary:
+    """T_c and nu of every condition and method, and of the physics reference (results/tables/summary.csv)."""
+    input:
+        "results/tables/summary.csv",

@@ -118,6 +118,10 @@ def _iterations_not_multiple(c):
     c["ml"]["training"]["iterations"] = 5
 
 
+def _empty_analysis_window(c):
+    c["analysis"]["window"]["bimodal"] = {"min": 1.2, "max": 1.1}
+
+
 @pytest.mark.parametrize(
     "mutate, key",
     [
@@ -132,6 +136,7 @@ def _iterations_not_multiple(c):
         (_missing_seed, "seed"),
         (_bad_condition, "ml.conditions[1]"),
         (_iterations_not_multiple, "ml.training.iterations"),
+        (_empty_analysis_window, "analysis.window.bimodal.min"),
     ],
 )
 def test_invalid_config_is_rejected_before_any_job(tmp_path, mutate, key):
@@ -182,6 +187,17 @@ def test_tiny_study_runs_end_to_end(tmp_path):
             pred = np.genfromtxt(csv, delimiter=",", names=True)
             assert pred.dtype.names == ("instance", "T", "p") and pred.size == n_i * 4
             assert np.all((pred["p"] >= 0) & (pred["p"] <= 1))
+    for condition in load("tiny")["ml"]["conditions"]:  # analysis: an estimate or the reason there is none
+        analysis = json.loads((tmp_path / "results" / "analysis" / f"{condition}.json").read_text())
+        assert analysis["condition"] == condition and analysis["sizes"] == [2, 4]
+        assert analysis["Tc"] is not None or analysis["reason"]
+        assert set(analysis["curves"]) == {"2", "4"} and analysis["gaussian_check"]["quantity"] == "p"
+    physics = json.loads((tmp_path / "results" / "analysis" / "physics_reference.json").read_text())
+    assert all(set(physics[d]) == {"binder", "xi"} for d in ("bimodal", "gaussian"))
+    rows = (tmp_path / "results" / "tables" / "summary.csv").read_text().splitlines()
+    assert rows[0] == "condition,method,Tc,Tc_err,nu,nu_err,reason"
+    assert {row.split(",")[0] for row in rows[1:]} == {*load("tiny")["ml"]["conditions"], "physics-bimodal",
+                                                       "physics-gaussian"}  # fmt: skip
     epochs = load("tiny")["robustness"]["uncertainty"]["epochs"]
     for L in (2, 4):  # the trade-off record: one row per epoch for both models, and its figures
         doc = json.loads((tmp_path / "results" / "robustness" / "uncertainty" / f"L{L}.json").read_text())

@@ -78,6 +78,7 @@ headline method ``linear_coefficient``: T_c from the sign change, ν = ν_ml) at
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -700,3 +701,146 @@ def analyze(
         "linear_coefficient": linear,
         "collapse": collapse,
     }
+
+
+# ---------------------------------------------------------------------------------------------- study outputs
+SUMMARY_COLUMNS = ("condition", "method", "Tc", "Tc_err", "nu", "nu_err", "reason")
+
+
+def bootstrap_record(settings: Mapping, seed: int) -> dict:
+    """The ``bootstrap`` entry of the analysis JSON files."""
+    return {
+        "samples": settings["bootstrap_samples"],
+        "seed": seed,
+        "stream": f"SeedSequence(seed, spawn_key=({STREAM_BOOTSTRAP}, L, d))",
+    }
+
+
+def _analyze_predictions(
+    paths: Mapping[int, str | Path], settings: Mapping, seed: int, disorder: str, method: str
+) -> dict:
+    """Analysis object of one set of prediction CSVs (size → path); bad data → null with the reason."""
+    lim = settings["window"][disorder]
+    try:
+        curves = {
+            L: window(
+                prediction_curve(p, settings["bootstrap_samples"], seed, L, disorder), lim["min"], lim["max"]
+            )
+            for L, p in paths.items()
+        }
+        return analyze(
+            curves,
+            quantity="p",
+            method=method,
+            smooth_degree=settings["smooth_degree"],
+            grid_points=settings["grid_points"],
+            min_valid_fraction=settings["min_valid_fraction"],
+        )
+    except ValueError as err:
+        return failed("p", method, str(err))
+
+
+def condition_analysis(
+    condition: str,
+    bimodal: Mapping[int, str | Path],
+    gaussian: Mapping[int, str | Path],
+    settings: Mapping,
+    seed: int,
+) -> dict:
+    """The content of ``results/analysis/{condition}.json`` (layout in the module docstring).
+
+    Parameters
+    ----------
+    condition : training condition (clean, flip-<rate>, therm-<fraction>)
+    bimodal, gaussian : size L → prediction CSV of the bimodal data / of the held-out Gaussian instances
+    settings : the ``analysis`` config slice
+    seed : the config seed
+    """
+    result = _analyze_predictions(bimodal, settings, seed, "bimodal", "linear_coefficient")
+    return {
+        "condition": condition,
+        **result,
+        "data": {str(L): str(p) for L, p in sorted(bimodal.items())},
+        "gaussian_check": _analyze_predictions(gaussian, settings, seed, "gaussian", "crossing"),
+        "bootstrap": bootstrap_record(settings, seed),
+        "settings": dict(settings),
+    }
+
+
+def _method_rows(name: str, prefix: str, result: Mapping) -> list[dict]:
+    """Summary rows of one analysis object: each crossing, the linear coefficient (with ν from |dQ/dT|) and
+    the collapse; a failed analysis gives one row with its reason."""
+    if "collapse" not in result:
+        return [
+            {
+                "condition": name,
+                "method": f"{prefix}analysis",
+                "Tc": None,
+                "Tc_err": None,
+                "nu": None,
+                "nu_err": None,
+                "reason": result["reason"],
+            }
+        ]
+    rows = [
+        {
+            "condition": name,
+            "method": f"{prefix}crossing_L{c['L1']}_L{c['L2']}",
+            "Tc": c["T"],
+            "Tc_err": c["T_err"],
+            "nu": None,
+            "nu_err": None,
+            "reason": c["reason"],
+        }
+        for c in result["crossings"]
+    ]
+    lin, der, col = result["linear_coefficient"], result["derivative"], result["collapse"]
+    parts = [
+        f"T_c: {lin['reason']}" if lin["Tc"] is None else None,
+        f"ν: {der['reason']}" if der["nu"] is None else None,
+    ]
+    reason = "; ".join(r for r in parts if r) or None
+    rows.append(
+        {
+            "condition": name,
+            "method": f"{prefix}linear_coefficient",
+            "Tc": lin["Tc"],
+            "Tc_err": lin["Tc_err"],
+            "nu": der["nu"],
+            "nu_err": der["nu_err"],
+            "reason": reason,
+        }
+    )
+    rows.append(
+        {
+            "condition": name,
+            "method": f"{prefix}collapse",
+            "Tc": col["Tc"],
+            "Tc_err": col["Tc_err"],
+            "nu": col["nu"],
+            "nu_err": col["nu_err"],
+            "reason": col["reason"],
+        }
+    )
+    return rows
+
+
+def summary_rows(conditions: Mapping[str, Mapping], physics: Mapping) -> list[dict]:
+    """Rows of ``results/tables/summary.csv`` (columns :data:`SUMMARY_COLUMNS`): one per condition and
+    method, then the physics reference as conditions ``physics-bimodal`` and ``physics-gaussian`` with methods
+    prefixed ``binder_`` and ``xi_``."""
+    rows = [row for name, result in conditions.items() for row in _method_rows(name, "", result)]
+    for disorder in ("bimodal", "gaussian"):
+        entry = physics.get(disorder, {"reason": f"no {disorder} data"})
+        for key in ("binder", "xi"):
+            rows += _method_rows(f"physics-{disorder}", f"{key}_", entry.get(key, entry))
+    return rows
+
+
+def write_summary(path: str | Path, rows: list[dict]) -> None:
+    """CSV with header :data:`SUMMARY_COLUMNS`; null values are empty fields."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: ("" if row[k] is None else row[k]) for k in SUMMARY_COLUMNS} for row in rows)

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fss import Curve, analyze, bootstrap_indices, failed, window
+from .fss import Curve, analyze, bootstrap_indices, bootstrap_record, failed, window
 from .lattice import overlap_k2
 from .mcio import read_chunk
 
@@ -177,3 +177,35 @@ def physics_reference(
             except ValueError as err:
                 out[disorder][key] = failed(quantity, "crossing", str(err))
     return out
+
+
+def chunks_by_size(paths: Sequence[str | Path]) -> dict[int, list[str]]:
+    """Group chunk files by their ``L`` attribute (each one validated by ``mcio.read_chunk``)."""
+    out: dict[int, list[str]] = {}
+    for path in paths:
+        out.setdefault(int(read_chunk(path, [])[1]["L"]), []).append(str(path))
+    return dict(sorted(out.items()))
+
+
+def physics_reference_json(paths: Mapping[str, Sequence[str | Path]], settings: Mapping, seed: int) -> dict:
+    """The content of ``results/analysis/physics_reference.json`` (layout in the module docstring).
+
+    Parameters
+    ----------
+    paths : disorder → its chunk files (any sizes, any order)
+    settings : the ``analysis`` config slice
+    seed : the config seed
+    """
+    files = {disorder: chunks_by_size(p) for disorder, p in paths.items()}
+    data = {
+        disorder: {
+            str(L): {"sweeps": int(read_chunk(f[0], [])[1]["sweeps"]), "files": f} for L, f in by_L.items()
+        }
+        for disorder, by_L in files.items()
+    }
+    return {
+        **physics_reference(files, settings, seed),
+        "data": data,
+        "bootstrap": bootstrap_record(settings, seed),
+        "settings": dict(settings),
+    }

@@ -1,0 +1,63 @@
+rule analyze:
+    """Finite-size scaling of one condition's p(T, L): bootstrap curves, crossings, nu_ml from the maxima of
+    dp/dT, T_c from the linear coefficient, the cubic collapse; and the crossings of its held-out Gaussian
+    predictions (a sanity check)."""
+    input:
+        bimodal=expand("results/predictions/{{condition}}/L{L}.csv", L=ml_sizes()),
+        gaussian=expand("results/predictions/{{condition}}/gaussian/L{L}.csv", L=ml_sizes()),
+        code=[package_module(m) for m in ("fss", "simulation")],
+    output:
+        "results/analysis/{condition}.json",
+    log:
+        "results/logs/analyze/{condition}.log",
+    benchmark:
+        "results/benchmarks/analyze/{condition}.tsv"
+    conda:
+        "../../envs/analyze.yaml"
+    params:
+        analysis=config["analysis"],
+        seed=config["seed"],
+        sizes=ml_sizes(),
+    script:
+        "../scripts/analyze.py"
+
+
+rule analyze_physics:
+    """The physics reference from the same Monte Carlo data: Binder ratio and xi_L/L of both disorders, their
+    crossings, derivative maxima, linear coefficient and collapse, with bootstrap errors."""
+    input:
+        bimodal=mc_chunks("bimodal"),
+        gaussian=mc_chunks("gaussian"),
+        code=[package_module(m) for m in ("observables", "fss", "simulation", "lattice", "mcio")],
+    output:
+        "results/analysis/physics_reference.json",
+    log:
+        "results/logs/analyze/physics_reference.log",
+    benchmark:
+        "results/benchmarks/analyze/physics_reference.tsv"
+    conda:
+        "../../envs/analyze.yaml"
+    params:
+        analysis=config["analysis"],
+        seed=config["seed"],
+    script:
+        "../scripts/analyze_physics.py"
+
+
+rule analyze_summary:
+    """One row per (condition, method) and per physics-reference method: T_c, nu with errors, or the reason
+    there is none."""
+    input:
+        conditions=expand("results/analysis/{condition}.json", condition=config["ml"]["conditions"]),
+        physics="results/analysis/physics_reference.json",
+        code=package_module("fss"),
+    output:
+        report("results/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
+    log:
+        "results/logs/analyze/summary.log",
+    conda:
+        "../../envs/analyze.yaml"
+    params:
+        conditions=config["ml"]["conditions"],
+    script:
+        "../scripts/analyze_summary.py"
