@@ -95,6 +95,12 @@ def validate_config(config, schema_path):
                         f"config key 'ml.conditions[{i}]': {name} trains L = {size['L']} on data whose "
                         f"measurement window ({n_meas} sweeps) cannot hold n_con = {size['n_con']} snapshots"
                     )
+        for disorder, lim in config["analysis"]["window"].items():
+            if lim["min"] is not None and lim["max"] is not None and lim["min"] >= lim["max"]:
+                problems.append(
+                    f"config key 'analysis.window.{disorder}.min': {lim['min']} must be below "
+                    f"analysis.window.{disorder}.max = {lim['max']}"
+                )
         conditions = config["ml"]["conditions"]
         if "clean" not in conditions:
             problems.append(
