@@ -34,7 +34,9 @@ rule all:
         expand("results/analysis/{condition}.json", condition=config["ml"]["conditions"]),
         "results/analysis/physics_reference.json",
         "results/tables/summary.csv",
-        figure_outputs("fig_equilibration"),
+        figure_outputs(
+            "fig1", "fig2", "fig3", "fig_equilibration", "fig_physics_reference", "fig_dose_response"
+        ),
         table_outputs("table1", "table2", "table3"),
         figure_outputs("fig_tradeoff", "fig_uncertainty"),
 

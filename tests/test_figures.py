@@ -243,6 +243,7 @@ def test_scaling_figure_draws_every_panel_from_the_analysis(tmp_path):
 def test_figures_of_a_failed_analysis_say_why(tmp_path):
     fig = plotting.scaling_figure(FAILED)
     assert _texts(fig).count("need at least two sizes") == 4
+    assert all(len(ax.get_xticks()) == 0 == len(ax.get_yticks()) for ax in fig.axes)  # nothing to read
     assert_images(*plotting.save(fig, tmp_path / "f.pdf"))
     fig = plotting.probability_figure(FAILED, "flip-0.1", (None, None, "clean"))
     assert "need at least two sizes" in _texts(fig)
@@ -275,6 +276,9 @@ def test_dose_response_marks_missing_tc_distinctly(tmp_path):
     assert_images(*plotting.save(fig, tmp_path / "dose.pdf"))
     fig = plotting.dose_response_figure([], therm, (None, None))
     assert "no such condition" in _texts(fig)
+    assert len(fig.axes[0].get_yticks()) > 0
+    fig = plotting.dose_response_figure([(0.1, None, None)], [(0.5, None, None)], (None, None))
+    assert len(fig.axes[0].get_yticks()) == 0 and len(fig.axes[0].lines) == 1
 
 
 def test_physics_reference_lists_every_estimate(tmp_path):
