@@ -185,7 +185,7 @@ def test_instruction_set_paths_are_bit_identical(monkeypatch):
             monkeypatch.setenv(var, "1")
         assert _ptmc.simd_path() == name
         results[name] = [chunk(n_instances=3), chunk(n_instances=3, disorder="bimodal")]
-    for name, (gauss, bimodal) in results.items():
+    for gauss, bimodal in results.values():
         assert_same(gauss, results["baseline"][0])
         assert_same(bimodal, results["baseline"][1])
 
