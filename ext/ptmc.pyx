@@ -42,13 +42,24 @@ cdef extern from *:
     #undef PTMC_UPDATE_ATTR
     #undef PTMC_HELPER_ATTR
 
-    /* On x86-64 the same code is compiled a second time for AVX2 (8 float lanes instead of 4) and chosen
-       at run time when the CPU has it, so one portable binary serves login and compute nodes alike. Both
-       paths give bit-identical results: the same operations per lane, and no FMA (-ffp-contract=off).
-       SPINGLASS_KERNEL_BASELINE=1 in the environment forces the baseline path. The inlining attributes
-       differ between the paths because GCC 12 vectorises each path's loop only with these (checked with
-       -fopt-info-vec; the benchmark shows the effect). */
+    /* On x86-64 the same code is compiled twice more, for AVX2 (8 float lanes instead of 4) and for
+       AVX-512 (16 lanes; ternary bitwise logic for the multispin path), and the CPU picks at run time, so
+       one portable binary serves login and compute nodes alike. All paths give bit-identical results: the
+       same operations per lane, and no FMA (-ffp-contract=off). SPINGLASS_KERNEL_BASELINE=1 in the
+       environment forces the baseline path, SPINGLASS_KERNEL_AVX2=1 caps it at AVX2. The inlining
+       attributes differ from the baseline's because GCC 12 vectorises the plain path's loop only with
+       these (checked with -fopt-info-vec; the benchmark shows the effect). */
     #if defined(__x86_64__) && defined(__GNUC__)
+    #define PTMC_NAME(f) ptmc_##f##_avx512
+    #define PTMC_ATTR __attribute__((target("avx2,avx512f,avx512vl,avx512bw,avx512dq")))
+    #define PTMC_UPDATE_ATTR static __attribute__((noinline))
+    #define PTMC_HELPER_ATTR static inline __attribute__((always_inline))
+    #include "ptmc_sweep.h"
+    #include "ptmc_multispin.h"
+    #undef PTMC_NAME
+    #undef PTMC_ATTR
+    #undef PTMC_UPDATE_ATTR
+    #undef PTMC_HELPER_ATTR
     #define PTMC_NAME(f) ptmc_##f##_avx2
     #define PTMC_ATTR __attribute__((target("avx2")))
     #define PTMC_UPDATE_ATTR static __attribute__((noinline))
@@ -59,27 +70,35 @@ cdef extern from *:
     #undef PTMC_ATTR
     #undef PTMC_UPDATE_ATTR
     #undef PTMC_HELPER_ATTR
-    static int ptmc_have_avx2(void) {
-        const char *off = getenv("SPINGLASS_KERNEL_BASELINE");
-        return __builtin_cpu_supports("avx2") && !(off && off[0] == '1');
+    /* 0: baseline, 1: AVX2, 2: AVX-512 */
+    static int ptmc_simd_level(void) {
+        const char *base = getenv("SPINGLASS_KERNEL_BASELINE"), *avx2 = getenv("SPINGLASS_KERNEL_AVX2");
+        if (base && base[0] == '1') return 0;
+        if (!__builtin_cpu_supports("avx2")) return 0;
+        if (avx2 && avx2[0] == '1') return 1;
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+               && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") ? 2 : 1;
     }
     #else
     #define ptmc_sweep_avx2 ptmc_sweep_baseline
+    #define ptmc_sweep_avx512 ptmc_sweep_baseline
     #define ptmc_msc_run_group_avx2 ptmc_msc_run_group_baseline
-    static int ptmc_have_avx2(void) { return 0; }
+    #define ptmc_msc_run_group_avx512 ptmc_msc_run_group_baseline
+    static int ptmc_simd_level(void) { return 0; }
     #endif
 
-    static void ptmc_sweep(int use_avx2, int N, int R, float *spins, const int32_t *nbr, const float *J6,
+    static void ptmc_sweep(int level, int N, int R, float *spins, const int32_t *nbr, const float *J6,
                            const float *beta, float p0, uint32_t *lanes, float *de) {
-        if (use_avx2) ptmc_sweep_avx2(N, R, spins, nbr, J6, beta, p0, lanes, de);
-        else ptmc_sweep_baseline(N, R, spins, nbr, J6, beta, p0, lanes, de);
+        (level == 2 ? ptmc_sweep_avx512 : level == 1 ? ptmc_sweep_avx2 : ptmc_sweep_baseline)(
+            N, R, spins, nbr, J6, beta, p0, lanes, de);
     }
-    static void ptmc_msc_run_group(int use_avx2, int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start,
+    static void ptmc_msc_run_group(int level, int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start,
             long sweep_stop, long sweeps_total, uint64_t *spins, const uint64_t *jbits, const int32_t *nbr,
             const uint64_t *digits, const uint32_t *p32, const double *betas, uint64_t *ring, int64_t *pos,
             uint32_t *frng, uint32_t *xrng, int32_t *en, double *acc, double *bins, double *swaps,
             int8_t *snaps, const double *cosk, const double *sink) {
-        (use_avx2 ? ptmc_msc_run_group_avx2 : ptmc_msc_run_group_baseline)(L, n_T, Rp, n_bins, n_con,
+        (level == 2 ? ptmc_msc_run_group_avx512 : level == 1 ? ptmc_msc_run_group_avx2
+                    : ptmc_msc_run_group_baseline)(L, n_T, Rp, n_bins, n_con,
             sweep_start, sweep_stop, sweeps_total, spins, jbits, nbr, digits, p32, betas, ring, pos, frng,
             xrng, en, acc, bins, swaps, snaps, cosk, sink);
     }
@@ -88,10 +107,10 @@ cdef extern from *:
     """
     float ptmc_expf(float x) nogil
     float ptmc_uniform(uint32_t *s0, uint32_t *s1, uint32_t *s2, uint32_t *s3) nogil
-    void ptmc_sweep(int use_avx2, int N, int R, float *spins, const int32_t *nbr, const float *J6,
+    void ptmc_sweep(int level, int N, int R, float *spins, const int32_t *nbr, const float *J6,
                     const float *beta, float p0, uint32_t *lanes, float *de) nogil
-    int ptmc_have_avx2() nogil
-    void ptmc_msc_run_group(int use_avx2, int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start,
+    int ptmc_simd_level() nogil
+    void ptmc_msc_run_group(int level, int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start,
                             long sweep_stop, long sweeps_total, uint64_t *spins, const uint64_t *jbits,
                             const int32_t *nbr, const uint64_t *digits, const uint32_t *p32,
                             const double *betas, uint64_t *ring, int64_t *pos, uint32_t *frng,
@@ -112,8 +131,8 @@ cdef enum:
 
 
 def simd_path() -> str:
-    """The instruction-set path the Metropolis sweep takes on this CPU: 'avx2' or 'baseline'."""
-    return "avx2" if ptmc_have_avx2() else "baseline"
+    """The instruction-set path the kernel takes on this CPU: 'avx512', 'avx2' or 'baseline'."""
+    return ("baseline", "avx2", "avx512")[ptmc_simd_level()]
 
 
 cpdef float expf_fast(float x) noexcept nogil:
@@ -135,7 +154,7 @@ cdef void run_instance(
     const float *J6, const int32_t *nbr, const double *betas, double *acc, double *bins,
     double *swaps, int8_t *snaps, const double *cosk, const double *sink,
     int L, int n_T, int n_bins, long sweep_start, long sweep_stop, long sweeps_total, int n_con,
-    float *Q, float *planes, int use_avx2, float p_zero,
+    float *Q, float *planes, int level, float p_zero,
 ) noexcept nogil:
     """Advance one instance from sweep_start to sweep_stop (0-based, exclusive); see run() for layouts."""
     cdef int N = L * L * L
@@ -163,7 +182,7 @@ cdef void run_instance(
             beta_slot[perm[c * n_T + t]] = <float> betas[t]
 
     for u in range(sweep_start, sweep_stop):
-        ptmc_sweep(use_avx2, N, R, spins, nbr, J6, beta_slot, p_zero, lanes, de)
+        ptmc_sweep(level, N, R, spins, nbr, J6, beta_slot, p_zero, lanes, de)
         for r in range(R):
             energy[r] += de[r]
 
@@ -288,7 +307,7 @@ def run(
     cdef double[::1] sink = np.sin(2.0 * np.pi * np.arange(L) / L)
     if n_i == 0 or sweep_stop <= sweep_start:
         return
-    cdef int use_avx2 = ptmc_have_avx2()
+    cdef int level = ptmc_simd_level()
     with nogil, parallel(num_threads=num_threads):
         Q = <float *> malloc(sizeof(float) * N * n_T)
         planes = <float *> malloc(sizeof(float) * 3 * L * n_T)
@@ -296,7 +315,7 @@ def run(
             run_instance(&spins[inst, 0, 0], &energy[inst, 0], &perm[inst, 0, 0], &lanes[inst, 0, 0],
                          &xrng[inst, 0], &J6[inst, 0, 0], &nbr[0, 0], &betas[0], &acc[inst, 0, 0],
                          &bins[inst, 0, 0, 0], &swaps[inst, 0], &snaps[inst, 0, 0, 0], &cosk[0], &sink[0],
-                         L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes, use_avx2, p_zero)
+                         L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes, level, p_zero)
         free(Q)
         free(planes)
 
@@ -347,9 +366,9 @@ def run_multispin(
     cdef double[::1] sink = np.sin(2.0 * np.pi * np.arange(L) / L)
     if n_g == 0 or sweep_stop <= sweep_start:
         return
-    cdef int use_avx2 = ptmc_have_avx2()
+    cdef int level = ptmc_simd_level()
     for g in prange(n_g, nogil=True, schedule="dynamic", num_threads=num_threads):
-        ptmc_msc_run_group(use_avx2, L, n_T, Rp, n_bins, n_con, sweep_start, sweep_stop, sweeps_total,
+        ptmc_msc_run_group(level, L, n_T, Rp, n_bins, n_con, sweep_start, sweep_stop, sweeps_total,
                            &spins[g, 0, 0], &jbits[g, 0, 0], &nbr[0, 0], &digits[0, 0, 0, 0], &p32[0, 0],
                            &betas[0], &ring[g, 0], &ring_pos[g], &frng[64 * g, 0], &xrng[64 * g, 0],
                            &energy[64 * g, 0], &acc[64 * g, 0, 0], &bins[64 * g, 0, 0, 0],

@@ -174,12 +174,20 @@ def test_thread_count_does_not_change_results():
 
 
 def test_instruction_set_paths_are_bit_identical(monkeypatch):
+    """Every path this CPU has (AVX-512, AVX2, baseline) gives the same bits, for both disorders (the
+    bimodal chunk takes the multispin kernel)."""
     if _ptmc.simd_path() == "baseline":
         pytest.skip("this CPU has no AVX2: only the baseline path exists here")
-    fast = chunk(n_instances=3)
-    monkeypatch.setenv("SPINGLASS_KERNEL_BASELINE", "1")
-    assert _ptmc.simd_path() == "baseline"
-    assert_same(fast, chunk(n_instances=3))
+    paths = {"": _ptmc.simd_path(), "SPINGLASS_KERNEL_AVX2": "avx2", "SPINGLASS_KERNEL_BASELINE": "baseline"}
+    results = {}
+    for var, name in paths.items():
+        if var:
+            monkeypatch.setenv(var, "1")
+        assert _ptmc.simd_path() == name
+        results[name] = [chunk(n_instances=3), chunk(n_instances=3, disorder="bimodal")]
+    for gauss, bimodal in results.values():
+        assert_same(gauss, results["baseline"][0])
+        assert_same(bimodal, results["baseline"][1])
 
 
 def test_chunking_does_not_change_results():
