@@ -11,7 +11,7 @@ Method (every step is repeated on every bootstrap replica: errors are bootstrap 
    them. ``err`` = standard deviation over replicas 1..B.
 2. **Smooth fit** of each L: a polynomial of degree ``smooth_degree`` in T, weighted by 1/err² of the full
    sample, over that L's temperatures (grids may differ per L).
-3. **Crossings** of successive sizes (L_k, L_k+1): the real roots of the difference of the two smooth fits
+3. **Crossings** of every pair of sizes L1 < L2: the real roots of the difference of the two smooth fits
    inside the overlap of their temperature ranges. Exactly one root: the crossing; none or several: null with
    the reason. The error is the spread over the replicas that have exactly one root; fewer than
    ``min_valid_fraction`` of them → null.
@@ -43,7 +43,7 @@ An **analysis object** (the output of :func:`analyze`, one quantity of one data 
                                "degree": int, "coefficients": [degree+1] (highest power first, np.polyfit),
                                "chi2_dof": float|null}}, ...},
       "crossings": [{"L1": 4, "L2": 5, "T": float|null, "T_err": float|null, "Q": float|null,
-                     "valid_fraction": float, "reason": str|null}, ...],          # successive pairs
+                     "valid_fraction": float, "reason": str|null}, ...],  # every pair, (4,5), (4,6), (5,6)
       "derivative": {
           "per_L": {"4": {"T_star": float|null, "T_star_err": float|null,          # where |dQ/dT| is largest
                           "max": float|null, "max_err": float|null,               # max |dQ/dT|
@@ -79,6 +79,7 @@ headline method ``linear_coefficient``: T_c from the sign change, ν = ν_ml) at
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -660,8 +661,7 @@ def analyze(
             },
         }
     crossings = [
-        _crossing(fits[a], fits[b], a, b, min_valid_fraction)
-        for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+        _crossing(fits[a], fits[b], a, b, min_valid_fraction) for a, b in itertools.combinations(sizes, 2)
     ]
     derivative, nu = _derivative(fits, sizes, min_valid_fraction)
     linear = _linear_coefficient(fits, sizes, nu, grid_points, min_valid_fraction)
@@ -677,7 +677,11 @@ def analyze(
         Tc, nu_est = (linear, "Tc", "T_c"), (derivative, "nu", "ν")
     elif method == "crossing":
         Tc, nu_est = (
-            ({**crossings[-1], "Tc": crossings[-1]["T"], "Tc_err": crossings[-1]["T_err"]}, "Tc", "T_c"),
+            (
+                {**crossings[-1], "Tc": crossings[-1]["T"], "Tc_err": crossings[-1]["T_err"]},
+                "Tc",
+                "T_c",
+            ),  # largest pair
             (collapse, "nu", "ν"),
         )
     else:

@@ -27,7 +27,7 @@ JSON layout (results/analysis/physics_reference.json; the physics-reference figu
     }
 
 An analysis object is described in :mod:`spinglass_ml.fss` (curves with T, mean, err and smooth fits per L;
-crossings per successive pair of sizes; derivative maxima; linear coefficient; collapse). Here its headline
+crossings per pair of sizes; derivative maxima; linear coefficient; collapse). Here its headline
 ``Tc``/``Tc_err`` is the crossing of the largest pair of sizes (``method: "crossing"``; the literature quotes
 pair crossings, see REFERENCES.md) and its ``nu``/``nu_err`` the collapse's ν (null when the collapse fails).
 """
