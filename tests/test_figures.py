@@ -289,13 +289,13 @@ def test_physics_reference_lists_every_estimate(tmp_path):
     estimates = fig.axes[2]
     labels = [t.get_text() for t in estimates.get_yticklabels()]
     assert labels == [
-        "CNN (clean) T_c",
+        "CNN (clean) $T_c$",
         "CNN p 4/5",
         "CNN p 5/6",
         "Binder g 4/5",
         "Binder g 5/6",
-        "ξ_L/L 4/5",
-        "ξ_L/L 5/6",
+        r"$\xi_L/L$ 4/5",
+        r"$\xi_L/L$ 5/6",
     ]
     assert len(estimates.containers) == 6 and [t.get_text() for t in estimates.texts].count("none") == 1
     assert_images(*plotting.save(fig, tmp_path / "phys.pdf"))
@@ -316,3 +316,16 @@ def test_figure_config_is_checked_against_the_conditions(tmp_path, mutate, messa
     path.write_text(yaml.safe_dump(config))
     code, out = run_snakemake(tmp_path / "work", "-n", "--configfile", str(path))
     assert code != 0 and message in out, out
+
+
+# ---------------------------------------------------------------- named targets
+# (built, checked and reported on the tiny config in tests/test_workflow.py's end-to-end run)
+FIGURES = ("fig1", "fig2", "fig3", "fig_equilibration", "fig_physics_reference", "fig_dose_response")
+TABLES = ("table1", "table2", "table3")
+
+
+def test_named_targets_are_listed(tmp_path):
+    tiny = str(REPO / "config" / "tiny.yaml")
+    code, out = run_snakemake(tmp_path, "--list-target-rules", "--configfile", tiny)
+    assert code == 0, out
+    assert set(FIGURES + TABLES) <= set(out.split())

@@ -111,8 +111,8 @@ def errorbar(ax: Axes, x: np.ndarray, y: np.ndarray, yerr: np.ndarray | None, **
 
 
 def panel_label(ax: Axes, label: str) -> None:
-    """Panel letter, e.g. "(a)", in the top-left corner inside the axes."""
-    ax.text(0.03, 0.97, label, transform=ax.transAxes, ha="left", va="top", fontweight="bold")
+    """Panel letter, e.g. "(a)", above the top-left corner (outside the data)."""
+    ax.set_title(label, loc="left", fontweight="bold")
 
 
 def note(ax: Axes, text: str, where: str = "center") -> None:
@@ -452,7 +452,8 @@ def draw_estimates(
                 transform=ax.get_yaxis_transform(),
                 ha="center",
                 va="center",
-                color=PALETTE[3],
+                color="0.35",
+                style="italic",
             )
         else:
             ax.errorbar(value, yi, xerr=err or 0.0, color=PALETTE[0], marker=MARKERS[0], linestyle="none")
@@ -510,10 +511,10 @@ def physics_reference_figure(
             note(ax, f"no data: {obj.get('reason')}")
         panel_label(ax, f"({label})")
     rows = [
-        ("CNN (clean) T_c", cnn.get("Tc"), cnn.get("Tc_err")),
+        (r"CNN (clean) $T_c$", cnn.get("Tc"), cnn.get("Tc_err")),
         *_crossing_rows(cnn, "CNN p"),
         *_crossing_rows(binder, "Binder g"),
-        *_crossing_rows(xi, "ξ_L/L"),
+        *_crossing_rows(xi, r"$\xi_L/L$"),
     ]
     draw_estimates(axes[2], rows, literature)
     panel_label(axes[2], "(c)")
