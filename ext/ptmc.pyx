@@ -92,13 +92,14 @@ cdef extern from *:
         (level == 2 ? ptmc_sweep_avx512 : level == 1 ? ptmc_sweep_avx2 : ptmc_sweep_baseline)(
             N, R, spins, nbr, J6, beta, p0, lanes, de);
     }
-    static void ptmc_msc_run_group(int level, int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start,
+    static void ptmc_msc_run_group(int level, int L, int n_T, int Rp, int n_bins, int n_con, int every,
+            long sweep_start,
             long sweep_stop, long sweeps_total, uint64_t *spins, const uint64_t *jbits, const int32_t *nbr,
             const uint64_t *digits, const uint32_t *p32, const double *betas, uint64_t *ring, int64_t *pos,
             uint32_t *frng, uint32_t *xrng, int32_t *en, double *acc, double *bins, double *swaps,
             int8_t *snaps, const double *cosk, const double *sink) {
         (level == 2 ? ptmc_msc_run_group_avx512 : level == 1 ? ptmc_msc_run_group_avx2
-                    : ptmc_msc_run_group_baseline)(L, n_T, Rp, n_bins, n_con,
+                    : ptmc_msc_run_group_baseline)(L, n_T, Rp, n_bins, n_con, every,
             sweep_start, sweep_stop, sweeps_total, spins, jbits, nbr, digits, p32, betas, ring, pos, frng,
             xrng, en, acc, bins, swaps, snaps, cosk, sink);
     }
@@ -110,7 +111,9 @@ cdef extern from *:
     void ptmc_sweep(int level, int N, int R, float *spins, const int32_t *nbr, const float *J6,
                     const float *beta, float p0, uint32_t *lanes, float *de) nogil
     int ptmc_simd_level() nogil
-    void ptmc_msc_run_group(int level, int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start,
+    int ptmc_measured(long u, long S, int m) nogil
+    void ptmc_msc_run_group(int level, int L, int n_T, int Rp, int n_bins, int n_con, int every,
+                            long sweep_start,
                             long sweep_stop, long sweeps_total, uint64_t *spins, const uint64_t *jbits,
                             const int32_t *nbr, const uint64_t *digits, const uint32_t *p32,
                             const double *betas, uint64_t *ring, int64_t *pos, uint32_t *frng,
@@ -154,7 +157,7 @@ cdef void run_instance(
     const float *J6, const int32_t *nbr, const double *betas, double *acc, double *bins,
     double *swaps, int8_t *snaps, const double *cosk, const double *sink,
     int L, int n_T, int n_bins, long sweep_start, long sweep_stop, long sweeps_total, int n_con,
-    float *Q, float *planes, int level, float p_zero,
+    float *Q, float *planes, int level, float p_zero, int every,
 ) noexcept nogil:
     """Advance one instance from sweep_start to sweep_stop (0-based, exclusive); see run() for layouts."""
     cdef int N = L * L * L
@@ -169,6 +172,7 @@ cdef void run_instance(
     cdef int i, r, t, c, d, x, a, b, k
     cdef long u
     cdef long snap
+    cdef bint meas, snap_due
     cdef double delta, e_t, q, q2, re, im, qk2
     cdef float *row
     cdef float *Qi
@@ -200,6 +204,11 @@ cdef void run_instance(
                     if u >= w0:
                         swaps[t] += 1.0
 
+        meas = ptmc_measured(u, sweeps_total, every)
+        snap_due = u >= w0 and (u - w0 + 1) % stride == 0 and (u - w0 + 1) // stride - 1 < n_con
+        if not (meas or snap_due):
+            continue
+
         # site overlaps Q[i, t] = s_i^a s_i^b at each temperature
         for i in range(N):
             row = spins + i * R
@@ -207,7 +216,16 @@ cdef void run_instance(
             for t in range(n_T):
                 Qi[t] = row[perm[t]] * row[perm[n_T + t]]
 
-        # link overlap (every sweep, for the log-binned equilibration test)
+        # overlap snapshots, evenly spaced over the window
+        if snap_due:
+            snap = (u - w0 + 1) // stride - 1
+            for t in range(n_T):
+                for i in range(N):
+                    snaps[(t * n_con + snap) * N + i] = <int8_t> Q[i * n_T + t]
+        if not meas:
+            continue
+
+        # link overlap (for the log-binned equilibration test and the window)
         for t in range(n_T):
             ql[t] = 0.0
         for i in range(N):
@@ -258,14 +276,6 @@ cdef void run_instance(
                 qk2 += (re * re + im * im) / N
             acc[ACC_QK2 * n_T + t] += qk2 / 3.0
 
-        # overlap snapshots, evenly spaced over the window
-        if (u - w0 + 1) % stride == 0:
-            snap = (u - w0 + 1) // stride - 1
-            if snap < n_con:
-                for t in range(n_T):
-                    for i in range(N):
-                        snaps[(t * n_con + snap) * N + i] = <int8_t> Q[i * n_T + t]
-
 
 def run(
     float[:, :, ::1] spins,           # IN/OUT (n_i, N, R)        ±1 spins, slots innermost
@@ -284,6 +294,7 @@ def run(
     long sweep_stop,
     long sweeps_total,
     float p_zero,                     #                           flip probability of a zero-field spin
+    int measure_every,                #                           measure on the sweeps ptmc_measured picks
     int num_threads,
 ):
     """Advance every instance from sweep_start to sweep_stop (0-based sweep indices, exclusive).
@@ -301,7 +312,7 @@ def run(
     cdef int inst
     cdef float *Q
     cdef float *planes
-    if L * L * L != N or R != 2 * n_T or R > MAXR or n_T < 2:
+    if L * L * L != N or R != 2 * n_T or R > MAXR or n_T < 2 or measure_every < 1:
         raise ValueError("inconsistent kernel array shapes")
     cdef double[::1] cosk = np.cos(2.0 * np.pi * np.arange(L) / L)
     cdef double[::1] sink = np.sin(2.0 * np.pi * np.arange(L) / L)
@@ -315,7 +326,8 @@ def run(
             run_instance(&spins[inst, 0, 0], &energy[inst, 0], &perm[inst, 0, 0], &lanes[inst, 0, 0],
                          &xrng[inst, 0], &J6[inst, 0, 0], &nbr[0, 0], &betas[0], &acc[inst, 0, 0],
                          &bins[inst, 0, 0, 0], &swaps[inst, 0], &snaps[inst, 0, 0, 0], &cosk[0], &sink[0],
-                         L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes, level, p_zero)
+                         L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes, level, p_zero,
+                         measure_every)
         free(Q)
         free(planes)
 
@@ -343,6 +355,7 @@ def run_multispin(
     long sweep_start,
     long sweep_stop,
     long sweeps_total,
+    int measure_every,
     int num_threads,
 ):
     """Multispin-coded parallel tempering of ±1 couplings (``ptmc_multispin.h``), 64 instances per group.
@@ -360,7 +373,8 @@ def run_multispin(
     cdef int g
     if (L * L * L != N or L < 3 or Rp != (2 * n_T + 3) // 4 * 4 or Rp > MAXR or n_T < 2
             or digits.shape[0] * 4 != Rp or digits.shape[2] != MSC_DIGITS or p32.shape[0] != Rp
-            or energy.shape[1] != 2 * n_T or ring.shape[1] != MSC_K or acc.shape[0] != 64 * n_g):
+            or energy.shape[1] != 2 * n_T or ring.shape[1] != MSC_K or acc.shape[0] != 64 * n_g
+            or measure_every < 1):
         raise ValueError("inconsistent multispin kernel array shapes")
     cdef double[::1] cosk = np.cos(2.0 * np.pi * np.arange(L) / L)
     cdef double[::1] sink = np.sin(2.0 * np.pi * np.arange(L) / L)
@@ -368,7 +382,7 @@ def run_multispin(
         return
     cdef int level = ptmc_simd_level()
     for g in prange(n_g, nogil=True, schedule="dynamic", num_threads=num_threads):
-        ptmc_msc_run_group(level, L, n_T, Rp, n_bins, n_con, sweep_start, sweep_stop, sweeps_total,
+        ptmc_msc_run_group(level, L, n_T, Rp, n_bins, n_con, measure_every, sweep_start, sweep_stop, sweeps_total,
                            &spins[g, 0, 0], &jbits[g, 0, 0], &nbr[0, 0], &digits[0, 0, 0, 0], &p32[0, 0],
                            &betas[0], &ring[g, 0], &ring_pos[g], &frng[64 * g, 0], &xrng[64 * g, 0],
                            &energy[64 * g, 0], &acc[64 * g, 0, 0], &bins[64 * g, 0, 0, 0],

@@ -40,6 +40,9 @@
 #define MSC_B 1586
 #define MSC_C 6988
 #define MSC_K 9689
+/* Whether sweep u (0-based, of S) is measured when measuring every m-th: the first 2m sweeps (the short early
+   log bins), every sweep with u % m == m - 1, and the last one (so no log bin and no window is empty). */
+static inline int ptmc_measured(long u, long S, int m) { return u < 2L * m || u % m == m - 1 || u == S - 1; }
 /* Four words at once (GCC/Clang vector extension: AVX2 registers, or pairs of SSE2 ones); every operation is
    bitwise, so all instruction-set paths give identical bits. */
 typedef uint64_t msc_v4 __attribute__((vector_size(32)));
@@ -195,7 +198,7 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_sweep)(int N, int Rp, uint64_t 
 }
 
 /* One site's contribution to msc_count_bonds: its three +1 bonds in every slot and replica pair. */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_bonds_site)(int R, int n_T, long n,
+PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_bonds_site)(int R, int n_T, int link, long n,
         const uint64_t *restrict row, const uint64_t *restrict r0, const uint64_t *restrict r1,
         const uint64_t *restrict r2, const uint64_t *restrict j, uint64_t *restrict small) {
     const uint64_t j0 = j[0], j1 = j[1], j2 = j[2];
@@ -203,23 +206,23 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_bonds_site)(int R, int n_T, lon
         uint64_t s = row[r];
         PTMC_NAME(msc_add3)(small + r, n, s ^ r0[r] ^ j0, s ^ r1[r] ^ j1, s ^ r2[r] ^ j2);
     }
-    for (int t = 0; t < n_T; ++t) {
+    for (int t = 0; t < n_T * link; ++t) {
         uint64_t q = row[t] ^ row[n_T + t];
         PTMC_NAME(msc_add3)(small + R + t, n, q ^ r0[t] ^ r0[n_T + t], q ^ r1[t] ^ r1[n_T + t],
                             q ^ r2[t] ^ r2[n_T + t]);
     }
 }
 
-/* Bit-sliced counts, per lane, of the unsatisfied bonds of every slot (counters 0..R-1) and of the bonds
-   with q_i q_j = -1 of every temperature's replica pair (counters R..R+n_T-1), into big (M planes). */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_bonds)(int N, int Rp, int n_T, int M,
+/* Bit-sliced counts, per lane, of the unsatisfied bonds of every slot (counters 0..R-1) and, if link, of the
+   bonds with q_i q_j = -1 of every temperature's replica pair (counters R..R+n_T-1), into big (M planes). */
+PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_bonds)(int N, int Rp, int n_T, int link, int M,
         const uint64_t *spins, const uint64_t *jbits, const int32_t *nbr, uint64_t *big, uint64_t *small) {
     const int R = 2 * n_T, n = R + n_T;
     memset(big, 0, sizeof(uint64_t) * (size_t)M * n);
     memset(small, 0, sizeof(uint64_t) * 4 * (size_t)n);
     for (int i = 0; i < N; ++i) {
         const int32_t *nb = nbr + 6 * i;
-        PTMC_NAME(msc_bonds_site)(R, n_T, n, spins + (long)i * Rp, spins + (long)nb[0] * Rp,
+        PTMC_NAME(msc_bonds_site)(R, n_T, link, n, spins + (long)i * Rp, spins + (long)nb[0] * Rp,
                                   spins + (long)nb[1] * Rp, spins + (long)nb[2] * Rp, jbits + 6 * i, small);
         if (i % 5 == 4 || i == N - 1) PTMC_NAME(msc_flush)(big, small, M, n);  /* small <= 15 */
     }
@@ -259,9 +262,11 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_planes)(int L, int Rp, in
 
 /* Advance one group of 64 lanes from sweep_start to sweep_stop; array layouts in ptmc.pyx (run_multispin).
    Per sweep: replica exchange (from the energies at the end of the previous sweep), Metropolis sweep,
-   energies and link overlaps (every sweep), window observables and snapshots. */
+   energies (every sweep, for the exchanges), measurements (on the sweeps ptmc_measured picks) and
+   snapshots. */
 PTMC_ATTR static void PTMC_NAME(msc_run_group)(
-        int L, int n_T, int Rp, int n_bins, int n_con, long sweep_start, long sweep_stop, long sweeps_total,
+        int L, int n_T, int Rp, int n_bins, int n_con, int every, long sweep_start, long sweep_stop,
+        long sweeps_total,
         uint64_t *spins, const uint64_t *jbits, const int32_t *nbr, const uint64_t *digits,
         const uint32_t *p32, const double *betas, uint64_t *ring, int64_t *pos, uint32_t *frng,
         uint32_t *xrng, int32_t *en, double *acc, double *bins, double *swaps, int8_t *snaps,
@@ -316,14 +321,15 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
         PTMC_NAME(msc_sweep)(N, Rp, spins, jbits, nbr, digits, p32, ring, pos, frng, und, und + Rp, und + 2 * Rp);
 
         /* energies E = 2 U - 3N and link overlaps q_l = 1 - 2 V / 3N (V bonds with q_i q_j = -1) */
-        PTMC_NAME(msc_count_bonds)(N, Rp, n_T, M, spins, jbits, nbr, big, small);
+        const int meas = ptmc_measured(u, sweeps_total, every);
+        PTMC_NAME(msc_count_bonds)(N, Rp, n_T, meas, M, spins, jbits, nbr, big, small);
         for (int r = 0; r < R; ++r) {
             PTMC_NAME(msc_extract)(big, M, nb_cnt, r, val);
             for (int b = 0; b < 64; ++b) en[(long)b * R + r] = (int32_t)(2 * val[b] - 3L * N);
         }
         int k = 0;
         for (long v = u; v > 1; v >>= 1) ++k;
-        for (int t = 0; t < n_T; ++t) {
+        for (int t = 0; t < n_T * meas; ++t) {
             PTMC_NAME(msc_extract)(big, M, nb_cnt, R + t, val);
             for (int b = 0; b < 64; ++b) {
                 double ql = 1.0 - 2.0 * (double)val[b] / (3.0 * N);
@@ -340,8 +346,8 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
         if (u < w0) continue;
 
         /* window: q, q^2, q^4 and |q(k_min)|^2 / N from the plane sums */
-        PTMC_NAME(msc_count_planes)(L, Rp, n_T, P, spins, pc, und);
-        for (int t = 0; t < n_T; ++t) {
+        if (meas) PTMC_NAME(msc_count_planes)(L, Rp, n_T, P, spins, pc, und);
+        for (int t = 0; t < n_T * meas; ++t) {
             for (int dx = 0; dx < 3 * L; ++dx) {
                 PTMC_NAME(msc_extract)(pc, P, 3 * L * n_T, dx * n_T + t, val);
                 for (int b = 0; b < 64; ++b) planes[b * 3 * L + dx] = (double)(L * L - 2 * val[b]);

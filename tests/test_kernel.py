@@ -17,13 +17,16 @@ from spinglass_ml.diagnostics import equilibration_checks, identity_check
 from spinglass_ml.exact import thermal_averages
 from spinglass_ml.lattice import energy, link_overlap, overlap_k2
 from spinglass_ml.simulation import (
+    MEASURE_EVERY,
     STREAM_MC,
     instance_couplings,
     instance_seed,
     log_bin_counts,
+    measured_sweeps,
     run_pt,
     simulate_chunk,
     temperature_grid,
+    window_count,
 )
 
 GAUSS_T = temperature_grid(0.8, 1.21, 20)
@@ -111,13 +114,26 @@ def test_equilibration_diagnostics_tell_equilibrated_from_short_runs():
 def test_log_bins_converge_and_last_bin_is_the_window():
     sweeps = 1024
     d = chunk(sweeps=sweeps, n_instances=16, threads=2)
-    assert np.array_equal(log_bin_counts(sweeps), [2, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+    # every sweep up to 2 x MEASURE_EVERY = 8, then every 4th
+    assert np.array_equal(log_bin_counts(sweeps), [2, 2, 4, 2, 4, 8, 16, 32, 64, 128])
     # for sweeps a power of two, the last log bin is exactly the measurement window
     np.testing.assert_allclose(d["logbins/energy"][..., -1], d["energy"], rtol=1e-12)
     np.testing.assert_allclose(d["logbins/link_overlap"][..., -1], d["link_overlap"], rtol=1e-12)
     e = d["logbins/energy"].mean(axis=0)
     assert np.all(e[:, 0] > e[:, -1] + 0.3)  # relaxation from the random start is visible
     assert np.all(np.abs(e[:, -1] - e[:, -2]) < 0.02)  # and over by the last two bins
+
+
+def test_measured_sweeps():
+    """The thinning rule: the first 8 sweeps, every 4th (u % 4 == 3) and the last; no log bin or window is
+    empty, even when the last bin is short (66 sweeps: bin [64, 66) holds only the last sweep)."""
+    assert MEASURE_EVERY == 4
+    np.testing.assert_array_equal(
+        np.flatnonzero(measured_sweeps(24)), [0, 1, 2, 3, 4, 5, 6, 7, 11, 15, 19, 23]
+    )
+    for sweeps in (2, 3, 9, 66, 1000, 1025):
+        assert np.all(log_bin_counts(sweeps) > 0) and window_count(sweeps) > 0
+    assert log_bin_counts(66)[-1] == 1 and window_count(1024) == 512 // 4
 
 
 def test_output_invariants():
