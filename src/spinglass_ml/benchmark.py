@@ -57,7 +57,8 @@ def _time_per_attempt(
         sweeps *= 4
     sweeps = max(4, int(sweeps * seconds / max(dt, 1e-9)) // 2 * 2)
     costs = [(_elapsed(run, sweeps) - _elapsed(run, 2)) / (sweeps - 2) for _ in range(repeats)]
-    return max(float(np.median(costs)), 0.0) / attempts_per_sweep * 1e9
+    cost = float(np.median(costs))
+    return cost / attempts_per_sweep * 1e9 if cost > 0 else float("nan")  # nan: lost in the timing noise
 
 
 def _kernel_row(path, disorder, L, T, instances, threads, seconds, repeats) -> dict:
