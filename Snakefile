@@ -39,6 +39,7 @@ rule all:
         ),
         table_outputs("table1", "table2", "table3"),
         figure_outputs("fig_tradeoff", "fig_uncertainty"),
+        figure_outputs("fig_adversarial", "fig_activations"),
 
 
 rule mc:

@@ -202,7 +202,12 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     for L in (2, 4):  # the trade-off record: one row per epoch for both models, and its figures
         doc = json.loads((tmp_path / "results" / "robustness" / "uncertainty" / f"L{L}.json").read_text())
         assert [len(run["records"]) for run in doc["models"].values()] == [epochs, epochs]
-    for name in ("fig_tradeoff", "fig_uncertainty"):
+    for L in (2, 4):  # the adversarial record: clean and adv-0.5 attacked on the same examples
+        doc = json.loads((tmp_path / "results" / "robustness" / "adversarial" / f"L{L}.json").read_text())
+        assert list(doc["models"]) == ["clean", "adv-0.5"]
+        for model in doc["models"].values():  # epsilon = 0 is the clean accuracy
+            assert model["attacks"]["pgd"]["robust_accuracy"][0] == model["clean_accuracy"]
+    for name in ("fig_tradeoff", "fig_uncertainty", "fig_adversarial", "fig_activations"):
         assert (tmp_path / "results" / "figures" / f"{name}.png").stat().st_size > 0
     code, out = snakemake(tmp_path, "-n", "--configfile", config)
     assert code == 0 and "Nothing to be done" in out

@@ -118,6 +118,12 @@ def validate_config(config, schema_path):
                 f"config key 'robustness.uncertainty.samples': {unc['samples']} is not a multiple of "
                 f"robustness.uncertainty.blocks = {unc['blocks']}"
             )
+        adv = config["robustness"]["adversarial"]["training"]
+        if adv["iterations"] % training["log_every"]:
+            problems.append(
+                f"config key 'robustness.adversarial.training.iterations': {adv['iterations']} is not a "
+                f"multiple of ml.training.log_every = {training['log_every']}"
+            )
     if problems:
         raise ValueError("invalid configuration:\n  " + "\n  ".join(problems))
 
@@ -130,7 +136,7 @@ wildcard_constraints:
     L=r"\d+",
     sweeps=r"\d+",
     chunk=r"\d+",
-    condition=r"clean|flip-[0-9.]+|therm-[0-9.]+",
+    condition=r"clean|flip-[0-9.]+|therm-[0-9.]+|adv-[0-9.]+",
 
 
 # ---------------------------------------------------------------- helpers
@@ -275,3 +281,28 @@ def condition_analyses(*kinds):
 def uncertainty_outputs(ext):
     """The trade-off and uncertainty records (json) or their per-coordinate arrays (npz), every Gaussian L."""
     return [f"results/robustness/uncertainty/L{size['L']}.{ext}" for size in config["mc"]["gaussian"]["sizes"]]
+
+
+def adversarial_conditions():
+    """Models of the adversarial stage: clean and every adv-<epsilon> of ml.conditions."""
+    return ["clean"] + [c for c in config["ml"]["conditions"] if parse_condition(c).kind == "adv"]
+
+
+def adversarial_outputs():
+    """The adversarial-robustness record of every size with a model."""
+    return [f"results/robustness/adversarial/L{L}.json" for L in ml_sizes()]
+
+
+def adversarial_init(wildcards):
+    """Input function: an adv-<epsilon> model starts from the clean model of its L; others from scratch."""
+    if parse_condition(wildcards.condition).kind == "adv":
+        return [f"results/models/clean/L{wildcards.L}.keras"]
+    return []
+
+
+def adversarial_training(wildcards):
+    """Params function: robustness.adversarial.training for adv-<epsilon> models, {} for the others (so
+    that they do not rerun when it changes)."""
+    if parse_condition(wildcards.condition).kind == "adv":
+        return config["robustness"]["adversarial"]["training"]
+    return {}

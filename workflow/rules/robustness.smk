@@ -2,6 +2,71 @@
 # neural-packet uncertainty relation. Each section belongs to one stage; rules only call the package.
 
 # ---------------------------------------------------------------- adversarial
+rule adversarial:
+    """FGSM, PGD (with and without random start), MI-FGSM and greedy site flips against the clean and every
+    adv-<epsilon> model of size L, on held-out Gaussian snapshots; symmetry violations and activation maps."""
+    input:
+        models=expand("results/models/{condition}/L{{L}}.keras", condition=adversarial_conditions()),
+        flips=expand("results/models/{condition}/L{{L}}.flips.npz", condition=adversarial_conditions()),
+        gaussian=equilibrated_chunks("gaussian"),
+        code=[package_module(m) for m in ("adversarial", "attacks", "symmetry", "dataset", "model")],
+    output:
+        "results/robustness/adversarial/L{L}.json",
+    log:
+        "results/logs/robustness/adversarial/L{L}.log",
+    benchmark:
+        "results/benchmarks/robustness/adversarial/L{L}.tsv"
+    conda:
+        "../../envs/ml.yaml"
+    threads: config["ml"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        conditions=adversarial_conditions(),
+        seed=config["seed"],
+        threshold=config["ml"]["threshold"],
+        settings=config["robustness"]["adversarial"]["evaluation"],
+    script:
+        "../scripts/adversarial.py"
+
+
+rule fig_adversarial:
+    """Robust accuracy against the PGD radius and against flipped sites, clean and adversarially trained,
+    every L; the fooled fraction per temperature at the largest L."""
+    input:
+        json=adversarial_outputs(),
+        code=package_module("plotting"),
+    output:
+        pdf="results/figures/fig_adversarial.pdf",
+        png=report("results/figures/fig_adversarial.png", caption="../report/fig_adversarial.rst",
+                   category="Robustness"),
+    log:
+        "results/logs/figures/fig_adversarial.log",
+    conda:
+        "../../envs/figures.yaml"
+    params:
+        attack="pgd",
+    script:
+        "../scripts/fig_adversarial.py"
+
+
+rule fig_activations:
+    """Mean convolution activations of ordered, disordered and adversarial snapshots, and the symmetry
+    violations, clean and adversarially trained, at the largest L."""
+    input:
+        json=adversarial_outputs(),
+        code=package_module("plotting"),
+    output:
+        pdf="results/figures/fig_activations.pdf",
+        png=report("results/figures/fig_activations.png", caption="../report/fig_activations.rst",
+                   category="Robustness"),
+    log:
+        "results/logs/figures/fig_activations.log",
+    conda:
+        "../../envs/figures.yaml"
+    script:
+        "../scripts/fig_activations.py"
 
 
 # ---------------------------------------------------------------- uncertainty

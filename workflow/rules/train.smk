@@ -2,7 +2,8 @@ rule train:
     """The Table III CNN for one (condition, L), trained on Gaussian overlaps labelled by T > threshold."""
     input:
         chunks=train_chunks,
-        code=[package_module(m) for m in ("dataset", "model", "train", "poison", "diagnostics")],
+        init=adversarial_init,
+        code=[package_module(m) for m in ("dataset", "model", "train", "poison", "diagnostics", "attacks")],
     output:
         model="results/models/{condition}/L{L}.keras",
         history="results/models/{condition}/L{L}.history.csv",
@@ -26,5 +27,6 @@ rule train:
         sigmas=config["ml"]["equilibration_sigmas"],
         cnn=config["ml"]["cnn"],
         training=config["ml"]["training"],
+        adversarial=adversarial_training,
     script:
         "../scripts/train.py"

@@ -21,7 +21,8 @@ try:
     tf.config.threading.set_intra_op_parallelism_threads(snakemake.threads)
     tf.config.threading.set_inter_op_parallelism_threads(snakemake.threads)
     from spinglass_ml.dataset import training_data, training_datasets
-    from spinglass_ml.train import save_training, train_model, training_provenance
+    from spinglass_ml.model import load_model
+    from spinglass_ml.train import adversary_settings, save_training, train_model, training_provenance
 
     t = p.training
     data = training_data(
@@ -43,17 +44,27 @@ try:
         validation_examples=t["validation_examples"],
         cache_bytes=int(t["cache_mb"] * 2**20),
     )
+    settings = {"training": dict(t), "cnn": dict(p.cnn)}
+    adversary, initial, iterations = None, None, t["iterations"]
+    if condition.kind == "adv":  # the clean model, trained on for more steps on PGD examples of each batch
+        adversary = adversary_settings(condition.value, p.adversarial, p.seed, int(snakemake.wildcards.L))
+        initial = load_model(snakemake.input.init[0]).get_weights()
+        iterations = p.adversarial["iterations"]
+        settings["adversarial"] = {**adversary, "iterations": iterations, "initial": snakemake.input.init[0]}
+        logger.info("adversarial training from %s: %s", snakemake.input.init[0], settings["adversarial"])
     model, history = train_model(
         train_ds,
         val_ds,
-        iterations=t["iterations"],
+        iterations=iterations,
         lr=t["learning_rate"],
         log_every=t["log_every"],
         seed=p.seed,
         model_options=dict(p.cnn),
         progress=logger.info,
+        adversary=adversary,
+        initial_weights=initial,
     )
-    provenance = training_provenance(data, p.seed, {"training": dict(t), "cnn": dict(p.cnn)})
+    provenance = training_provenance(data, p.seed, settings)
     provenance["equilibration_failures"] = failed
     save_training(snakemake.output.model, model, history, provenance, data.arrays())
 except Exception:
