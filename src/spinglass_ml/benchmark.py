@@ -7,12 +7,12 @@ Usage::
 
 Paths: ``numpy`` (``spinglass_ml.reference``, the same algorithm as a vectorised NumPy checkerboard, the
 baseline), ``plain`` (the kernel's plain path, ``kernel="plain"``) and, for bimodal couplings, ``multispin``
-(the default path there). Every figure is the marginal cost of a sweep of whole parallel-tempering runs
-(Metropolis sweeps, replica exchange and all measurements, half of the sweeps in the measurement window):
-the median over ``--repeats`` of [time(S sweeps) - time(2 sweeps)] / (instances x 2 n_T x L^3 x (S - 2)),
-so set-up (couplings, initial states) is excluded. The multispin path runs 64 instances per word, so it is
-timed with 64 instances per thread (one full word each). Ratios are taken within one run, so they hold
-when the machine's speed drifts between runs.
+(the default path there). Every figure is the median over ``--repeats`` of the time of whole
+parallel-tempering runs of S sweeps (Metropolis sweeps, replica exchange and all measurements, half of the
+sweeps in the measurement window) divided by instances x 2 n_T x L^3 x S; for the kernel paths only the
+kernel calls are timed (set-up of couplings and initial states excluded), the NumPy runs are timed whole.
+The multispin path runs 64 instances per word, so it is timed with 64 instances per thread (one full word
+each). Ratios are taken within one run, so they hold when the machine's speed drifts between runs.
 """
 
 from __future__ import annotations
@@ -31,44 +31,54 @@ from .simulation import (
     available_cpus,
     instance_couplings,
     instance_seed,
-    run_pt,
+    kernel_path,
     temperature_grid,
 )
 
 TEMPERATURES = {"gaussian": (0.80, 1.21), "bimodal": (1.05, 1.25)}
 
 
-def _elapsed(run: Callable[[int], object], sweeps: int) -> float:
-    t0 = time.perf_counter()
-    run(sweeps)
-    return time.perf_counter() - t0
-
-
 def _time_per_attempt(
-    run: Callable[[int], object], attempts_per_sweep: int, seconds: float, repeats: int
+    run: Callable[[int], float], attempts_per_sweep: int, seconds: float, repeats: int
 ) -> float:
-    """Median marginal ns per attempt of ``run(sweeps)`` (see the module docstring), with sweeps calibrated
+    """Median ns per attempt of ``run(sweeps)`` (which returns the seconds it timed), with sweeps calibrated
     so one run takes about ``seconds``."""
     sweeps = 4
     while True:
-        dt = _elapsed(run, sweeps)
+        dt = run(sweeps)
         if dt > 0.2 * seconds or sweeps > 10**7:
             break
         sweeps *= 4
     sweeps = max(4, int(sweeps * seconds / max(dt, 1e-9)) // 2 * 2)
-    costs = [(_elapsed(run, sweeps) - _elapsed(run, 2)) / (sweeps - 2) for _ in range(repeats)]
-    cost = float(np.median(costs))
-    return cost / attempts_per_sweep * 1e9 if cost > 0 else float("nan")  # nan: lost in the timing noise
+    return float(np.median([run(sweeps) for _ in range(repeats)])) / (attempts_per_sweep * sweeps) * 1e9
+
+
+def _numpy_run(J, T) -> Callable[[int], float]:
+    def run(sweeps: int) -> float:
+        t0 = time.perf_counter()
+        reference.simulate(J, T, sweeps, np.random.default_rng(0))
+        return time.perf_counter() - t0
+
+    return run
+
+
+def _kernel_run(J, T, seeds, threads: int, kernel: str) -> Callable[[int], float]:
+    def run(sweeps: int) -> float:
+        _, start, advance = kernel_path(J, T, sweeps, 1, seeds, threads, kernel)
+        state = start()
+        t0 = time.perf_counter()
+        advance(state, sweeps)
+        return time.perf_counter() - t0
+
+    return run
 
 
 def _kernel_row(path, disorder, L, T, instances, threads, seconds, repeats) -> dict:
     J = np.stack([instance_couplings(1, disorder, L, i) for i in range(instances)])
     seeds = [instance_seed(1, disorder, L, i, STREAM_MC) for i in range(instances)]
     kernel = "auto" if path == "multispin" else "plain"
-    ns = _time_per_attempt(
-        lambda s: run_pt(J, T, s, 1, seeds, threads=threads, kernel=kernel), instances * T.size * 2 * L**3,
-        seconds, repeats,
-    )  # fmt: skip
+    run = _kernel_run(J, T, seeds, threads, kernel)
+    ns = _time_per_attempt(run, instances * T.size * 2 * L**3, seconds, repeats)
     return dict(path=path, disorder=disorder, L=L, threads=threads, ns_per_attempt=ns)
 
 
@@ -83,10 +93,7 @@ def benchmark(sizes=(8, 16), n_T: int = 20, instances: int = 4, seconds: float =
         paths = ["plain", "multispin"] if disorder == "bimodal" else ["plain"]
         for L in sizes:
             J = np.stack([instance_couplings(1, disorder, L, i) for i in range(instances)])
-            base = _time_per_attempt(
-                lambda s, J=J, T=T: reference.simulate(J, T, s, np.random.default_rng(0)),
-                instances * 2 * n_T * L**3, seconds, repeats,
-            )  # fmt: skip
+            base = _time_per_attempt(_numpy_run(J, T), instances * 2 * n_T * L**3, seconds, repeats)
             block = [dict(path="numpy", disorder=disorder, L=L, threads=1, ns_per_attempt=base)]
             for path in paths:
                 for threads in sorted({1, max_threads}):

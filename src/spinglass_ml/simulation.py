@@ -362,6 +362,14 @@ def _multispin_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads):
     return (lambda: initial_multispin_state(couplings, temperatures.size, sweeps, n_con, mc_seeds)), advance
 
 
+def kernel_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, kernel="auto"):
+    """The kernel ``run_pt`` takes for these arguments (validated there): ``(multispin, start, advance)``,
+    ``start()`` the initial state, ``advance(state, stop)`` runs the kernel up to sweep ``stop``."""
+    multispin = kernel == "auto" and couplings.shape[0] > 0 and multispin_applies(couplings)
+    path = _multispin_path if multispin else _plain_path
+    return (multispin, *path(couplings, temperatures, sweeps, n_con, mc_seeds, threads))
+
+
 def run_pt(
     couplings: np.ndarray,
     temperatures: np.ndarray,
@@ -409,10 +417,9 @@ def run_pt(
     sweeps, n_con = int(sweeps), int(n_con)
     L = couplings.shape[-1]
 
-    multispin = kernel == "auto" and couplings.shape[0] > 0 and multispin_applies(couplings)
-    path = _multispin_path if multispin else _plain_path
-    start, advance = path(couplings, temperatures, sweeps, n_con, mc_seeds, threads)
-    fp = _fingerprint(couplings, temperatures, sweeps, n_con, mc_seeds, path.__name__)
+    multispin, start, advance = kernel_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, kernel)
+    path = "_multispin_path" if multispin else "_plain_path"  # names kept: checkpoints stay valid
+    fp = _fingerprint(couplings, temperatures, sweeps, n_con, mc_seeds, path)
     cls = MultispinState if multispin else PTState
     state = load_checkpoint(checkpoint_path, fp, cls) if checkpoint_path else None
     report = progress or (lambda msg: None)
