@@ -263,21 +263,30 @@ def test_probability_figure_marks_its_tc_and_the_reference():
 
 
 def test_dose_response_marks_missing_tc_distinctly(tmp_path):
-    flip = [(0.001, 1.13, 0.01), (0.01, None, None), (0.03, None, None)]
-    therm = [(0.5, 1.2, 0.02), (1.0, 1.12, 0.01)]
-    fig = plotting.dose_response_figure(flip, therm, (1.12, 0.01))
+    flip = {
+        "headline": [(0.001, 1.13, 0.01), (0.01, None, None), (0.03, None, None)],
+        "collapse": [(0.001, 1.14, 0.01), (0.01, 1.15, 0.01), (0.03, None, None)],
+    }
+    therm = {"headline": [(0.5, 1.2, 0.02), (1.0, 1.12, 0.01)], "collapse": []}
+    fig = plotting.dose_response_figure(flip, therm, {"headline": (1.12, 0.01), "collapse": (None, None)})
     left, right = fig.axes
     crosses = [ln for ln in left.lines if ln.get_marker() == "x"]
-    assert len(crosses) == 1 and np.allclose(crosses[0].get_xdata(), [0.01, 0.03])
+    assert [len(ln.get_xdata()) for ln in crosses] == [2, 1]  # per estimate, in its own colour
+    assert (
+        np.allclose(crosses[0].get_xdata(), [0.01, 0.03]) and crosses[0].get_color() != crosses[1].get_color()
+    )
     assert left.get_xscale() == "log" and right.get_xscale() == "linear"
     assert not [ln for ln in right.lines if ln.get_marker() == "x"]
     assert np.allclose(right.containers[0].lines[0].get_ydata(), [1.2, 1.12])
-    assert len(left.patches) == 1  # the clean band
+    assert np.allclose(left.containers[1].lines[0].get_ydata(), [1.14, 1.15])
+    assert len(left.patches) == 1  # the clean band of the estimate that has one
     assert_images(*plotting.save(fig, tmp_path / "dose.pdf"))
-    fig = plotting.dose_response_figure([], therm, (None, None))
+    fig = plotting.dose_response_figure({}, therm, {"headline": (None, None)})
     assert "no such condition" in _texts(fig)
     assert len(fig.axes[0].get_yticks()) > 0
-    fig = plotting.dose_response_figure([(0.1, None, None)], [(0.5, None, None)], (None, None))
+    fig = plotting.dose_response_figure(
+        {"h": [(0.1, None, None)]}, {"h": [(0.5, None, None)]}, {"h": (None, None)}
+    )
     assert len(fig.axes[0].get_yticks()) == 0 and len(fig.axes[0].lines) == 1
 
 

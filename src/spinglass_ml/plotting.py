@@ -522,47 +522,69 @@ def physics_reference_figure(
 
 
 def dose_response_figure(
-    flip: Sequence[tuple[float, float | None, float | None]],
-    therm: Sequence[tuple[float, float | None, float | None]],
-    clean: tuple[float | None, float | None],
+    flip: Mapping[str, Sequence[tuple[float, float | None, float | None]]],
+    therm: Mapping[str, Sequence[tuple[float, float | None, float | None]]],
+    clean: Mapping[str, tuple[float | None, float | None]],
 ) -> Figure:
-    """T_c against the flip rate and against the thermalisation fraction; the clean T_c as a band.
+    """T_c against the flip rate and against the thermalisation fraction, one series per estimate (e.g. the
+    headline linear-coefficient T_c and the collapse's); the clean T_c of each as a band.
 
-    flip, therm : (dose, T_c or None, error) per condition; a None T_c ("no crossing") is drawn as a red
-        cross at the top of the panel. clean : (T_c, error) of the clean condition (None: no band).
+    flip, therm : estimate name -> (dose, T_c or None, error) per condition; a None T_c ("no crossing") is
+        drawn as a cross at the top of the panel, in the estimate's colour.
+    clean : estimate name -> (T_c, error) of the clean condition (T_c None: no band); its order sets the
+        colours and the order of the series.
     """
     fig, axes = figure(1, 2, width=PAGE_WIDTH * 0.75, aspect=0.8, sharey=True)
     panels = ((axes[0, 0], flip, "label-flip rate"), (axes[0, 1], therm, "thermalisation fraction"))
-    for ax, points, xlabel in panels:
-        if clean[0] is not None:
-            ax.axhline(clean[0], color=PALETTE[2], linewidth=0.8, label=rf"clean $T_c$ = {_pm(*clean)}")
-            if clean[1]:
-                ax.axhspan(clean[0] - clean[1], clean[0] + clean[1], color=PALETTE[2], alpha=0.2, linewidth=0)
-        dose = _arr([p[0] for p in points])
-        Tc, err = _arr([p[1] for p in points]), _arr([p[2] for p in points])
-        if np.isfinite(Tc).any():
-            errorbar(ax, dose, Tc, err, color=PALETTE[0], marker=MARKERS[0], label=r"$T_c$")
-        missing = ~np.isfinite(Tc)
-        if missing.any():
-            ax.plot(
-                dose[missing],
-                np.full(missing.sum(), 0.95),
-                transform=ax.get_xaxis_transform(),
-                color=PALETTE[3],
-                marker="x",
-                markersize=6,
-                linestyle="none",
-                label=r"no $T_c$",
-            )
-        if not points:
+    any_tc = False
+    for ax, series, xlabel in panels:
+        doses = []
+        for i, (method, (c_tc, c_err)) in enumerate(clean.items()):
+            color, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+            if c_tc is not None:
+                any_tc = True
+                ax.axhline(
+                    c_tc,
+                    color=color,
+                    linewidth=0.8,
+                    linestyle=":",
+                    label=rf"clean, {method}: {_pm(c_tc, c_err)}",
+                )
+                if c_err:
+                    ax.axhspan(c_tc - c_err, c_tc + c_err, color=color, alpha=0.15, linewidth=0)
+            points = series.get(method, [])
+            dose = _arr([p[0] for p in points])
+            Tc, err = _arr([p[1] for p in points]), _arr([p[2] for p in points])
+            doses += dose.tolist()
+            if np.isfinite(Tc).any():
+                any_tc = True
+                errorbar(ax, dose, Tc, err, color=color, marker=marker, label=method)
+            missing = ~np.isfinite(Tc)
+            if missing.any():
+                ax.plot(
+                    dose[missing],
+                    np.full(missing.sum(), 0.95 - 0.06 * i),
+                    transform=ax.get_xaxis_transform(),
+                    color=color,
+                    marker="x",
+                    markersize=6,
+                    linestyle="none",
+                    label=f"{method}: no $T_c$",
+                )
+        if not doses:
             note(ax, "no such condition in ml.conditions", where="top")  # keeps the shared y axis
-        elif xlabel.startswith("label") and dose.min() > 0 and dose.max() / dose.min() >= 10:
+        elif xlabel.startswith("label") and min(doses) > 0 and max(doses) / min(doses) >= 10:
             ax.set_xscale("log")
         ax.set_xlabel(xlabel)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="lower left")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    for h, lab in zip(*axes[0, 1].get_legend_handles_labels(), strict=True):
+        if lab not in labels:
+            handles.append(h)
+            labels.append(lab)
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=2)
     axes[0, 0].set_ylabel(r"$T_c$")
-    if clean[0] is None and all(p[1] is None for p in (*flip, *therm)):
+    if not any_tc:
         axes[0, 0].set_yticks([])  # no T_c anywhere: no scale to read
     return fig
 
