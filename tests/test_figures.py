@@ -299,6 +299,7 @@ def test_physics_reference_lists_every_estimate(tmp_path):
     labels = [t.get_text() for t in estimates.get_yticklabels()]
     assert labels == [
         "CNN (clean) $T_c$",
+        "CNN (clean) collapse",
         "CNN p 4/5",
         "CNN p 5/6",
         "Binder g 4/5",
@@ -306,7 +307,7 @@ def test_physics_reference_lists_every_estimate(tmp_path):
         r"$\xi_L/L$ 4/5",
         r"$\xi_L/L$ 5/6",
     ]
-    assert len(estimates.containers) == 6 and [t.get_text() for t in estimates.texts].count("none") == 1
+    assert len(estimates.containers) == 7 and [t.get_text() for t in estimates.texts].count("none") == 1
     assert_images(*plotting.save(fig, tmp_path / "phys.pdf"))
 
 

@@ -510,8 +510,10 @@ def physics_reference_figure(
         else:
             note(ax, f"no data: {obj.get('reason')}")
         panel_label(ax, f"({label})")
+    collapse = cnn.get("collapse") or {}  # absent from an analysis that failed altogether
     rows = [
         (r"CNN (clean) $T_c$", cnn.get("Tc"), cnn.get("Tc_err")),
+        ("CNN (clean) collapse", collapse.get("Tc"), collapse.get("Tc_err")),
         *_crossing_rows(cnn, "CNN p"),
         *_crossing_rows(binder, "Binder g"),
         *_crossing_rows(xi, r"$\xi_L/L$"),
