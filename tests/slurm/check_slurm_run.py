@@ -79,17 +79,23 @@ def resource_problems(rule, threads, resources, slurm):
 
 
 def summary(planned, submitted, slurm):
-    """One line per rule and distinct request, as SLURM recorded it."""
-    rows = Counter()
+    """One line per rule and distinct request, as SLURM recorded it, with the jobs' summed run time."""
+    rows, seconds = Counter(), Counter()
     for job, (rule, _, _) in planned.items():
         record = slurm.get(submitted.get(job), {})
         request = [record.get(k, "?") for k in ("TimeLimit", "MinMemoryNode", "CPUs/Task")]
-        rows[(rule, *request, record.get("TresPerJob", "none"))] += 1
+        key = (rule, *request, record.get("TresPerJob", "none"))
+        rows[key] += 1
+        seconds[key] += minutes(record.get("RunTime", "0:0:0")) * 60
     width = max(len(rule) for rule, *_ in rows)
-    return "\n".join(
-        f"  {rule:<{width}} {n:>3} jobs  time {limit}  mem {memory}  cpus/task {cpus}  gpus {gpus}"
-        for (rule, limit, memory, cpus, gpus), n in sorted(rows.items())
-    )
+    lines = []
+    for key, n in sorted(rows.items()):
+        rule, limit, memory, cpus, gpus = key
+        lines.append(
+            f"  {rule:<{width}} {n:>3} jobs  time {limit}  mem {memory}  cpus/task {cpus}  gpus {gpus}"
+            f"  (ran {seconds[key]:.0f} s in all)"
+        )
+    return "\n".join(lines)
 
 
 def check_outputs(workdir, config):

@@ -5,20 +5,22 @@
 # planned for it, then stops the cluster.
 #
 # Needs: root on Debian/Ubuntu (installs slurm-wlm and munge with apt-get when they are missing), and an active
-# Python environment in which the package (kernel built) and the SLURM executor plugin import:
+# Python environment with the package's dependencies and the SLURM executor plugin:
 #   pip install -e ".[test]" && bash tests/slurm/run_slurm_test.sh
-# It runs the repository's committed state (a git clone), not uncommitted edits. Everything lives in $STATE
+# It runs the repository's committed state: a git clone, whose package is built (kernel included) into the
+# test's directory and put first on PYTHONPATH, which the jobs inherit; so neither uncommitted edits nor the
+# environment's own install of the package take part. Everything lives in $STATE
 # except /etc/slurm/slurm.conf and gres.conf: inside a job the plugin removes SLURM's environment (SLURM_CONF
 # too), so its job steps find the configuration only at the default path. Both files are marked as the test's
 # own and removed at exit; an existing slurm.conf that is not the test's stops the test instead.
 # Re-running is safe: the daemons of an earlier run that was killed are stopped first.
 set -euo pipefail
 
-LIMIT=${SLURM_TEST_TIMEOUT:-900}   # seconds for the whole test, install included
+LIMIT=${SLURM_TEST_TIMEOUT:-1500}  # seconds for the whole test, install included; it takes 5-10 min
 # Hard limit: a status check that never sees its jobs end would otherwise wait forever. timeout signals this
-# script and the snakemake it runs; the EXIT trap below then stops the cluster.
+# script, whose EXIT trap below then cancels the jobs and stops the cluster (it has 60 s for that).
 if [[ -z ${SLURM_TEST_UNDER_TIMEOUT:-} ]]; then
-    exec env SLURM_TEST_UNDER_TIMEOUT=1 timeout --kill-after=30 "$LIMIT" bash "$0" "$@"
+    exec env SLURM_TEST_UNDER_TIMEOUT=1 timeout --kill-after=60 "$LIMIT" bash "$0" "$@"
 fi
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,7 +53,16 @@ stop_daemon() {
     rm -f "$pidfile"
 }
 
+# Cancel every job and wait (10 s at most) until none is left. The cluster is the test's own, so all its jobs
+# are the test's; jobs left running would outlive slurmd.
+cancel_jobs() {
+    [[ -f $STATE/slurmctld.pid ]] && running "$(<"$STATE/slurmctld.pid")" || return 0
+    squeue -h -o %i | xargs -r scancel
+    for _ in $(seq 50); do [[ -z $(squeue -h) ]] && break; sleep 0.2; done
+}
+
 stop_cluster() {
+    cancel_jobs
     stop_daemon slurmd "$STATE/slurmd.pid"
     stop_daemon slurmctld "$STATE/slurmctld.pid"
     stop_daemon munged "$STATE/munge/munged.pid"
@@ -60,9 +71,16 @@ stop_cluster() {
     done
 }
 
+snakemake_pid=""
 on_exit() {
     local status=$?
     trap - EXIT
+    if [[ -n $snakemake_pid ]] && running "$snakemake_pid"; then
+        # Stopped mid-run: Snakemake cancels its SLURM jobs on an interrupt (on TERM it would wait for them)
+        kill -INT "$snakemake_pid"
+        for _ in $(seq 50); do running "$snakemake_pid" || break; sleep 0.2; done
+        if running "$snakemake_pid"; then kill -KILL "$snakemake_pid"; fi
+    fi
     if ((status != 0)) && [[ -f $STATE/snakemake.log ]]; then
         echo "--- last lines of $STATE/snakemake.log (kept, with the daemons' logs in $STATE) ---" >&2
         tail -n 40 "$STATE/snakemake.log" >&2
@@ -77,8 +95,9 @@ trap 'exit 143' TERM INT   # so that the EXIT trap also runs when timeout or Ctr
 
 # ------------------------------------------------------------------ prerequisites
 ((EUID == 0)) || fail "run as root: the test installs packages and starts SLURM's daemons"
-python -c "import spinglass_ml.simulation, snakemake_executor_plugin_slurm" ||
-    fail "activate the environment with the package and the plugin: pip install -e \".[test]\""
+missing=$(python -c 'import importlib.util as u
+print(*[m for m in ("snakemake", "tensorflow", "snakemake_executor_plugin_slurm") if not u.find_spec(m)])')
+[[ -z $missing ]] || fail "missing $missing: activate the project's environment (pip install -e \".[test]\")"
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
     say "installing slurm-wlm and munge"
     apt-get update -qq
@@ -113,16 +132,24 @@ say "cluster up: $(sinfo -h -N -o '%N %c CPUs, %m MB, %G')"
 
 # ------------------------------------------------------------------ the run
 git clone --quiet "$REPO" "$STATE/repo"
+say "building the clone's package"
+python -m pip install --quiet --no-deps --target "$STATE/site" "$STATE/repo"
+export PYTHONPATH=$STATE/site${PYTHONPATH:+:$PYTHONPATH}
+[[ $(python -c "import spinglass_ml._ptmc as k; print(k.__file__)") == "$STATE/site/"* ]] ||
+    fail "the clone's package is not the one imported"
 cd "$STATE/repo"
 # The train jobs ask for the placeholder GPU, typed as a user would set it in the profile (gpu_model), so the
 # GPU request is checked too. squeue for status (no accounting here); checks from 5 s on rather than the
 # plugin's default 40 s, since the tiny jobs take seconds. No retries: a failed job should fail the test.
 printf 'ml:\n  gpus: 1\n' >"$STATE/gpu.yaml"
 say "running $CONFIG through profiles/slurm (log: $STATE/snakemake.log)"
+# In the background, so that a TERM from timeout interrupts the wait and the EXIT trap runs at once.
 python -m snakemake --profile profiles/slurm --configfile "$CONFIG" "$STATE/gpu.yaml" \
     --set-resources train:gpu_model=testgpu \
     --slurm-status-command squeue --slurm-init-seconds-before-status-checks 5 --retries 0 \
-    >"$STATE/snakemake.log" 2>&1 || fail "the Snakemake run through SLURM failed"
+    >"$STATE/snakemake.log" 2>&1 &
+snakemake_pid=$!
+wait "$snakemake_pid" || fail "the Snakemake run through SLURM failed"
 say "run finished"
 
 # ------------------------------------------------------------------ the checks
