@@ -124,9 +124,9 @@ def test_figures_draw_a_record(phases, tmp_path):
     by_T = {m: (np.array(r["by_temperature"]["T"]), np.array(r["by_temperature"]["pgd_fooled"], float))
             for m, r in models.items()}  # fmt: skip
     fig = plotting.adversarial_figure(
-        by_eps, by_flips, by_T, threshold=0.95, report_epsilon=0.3, L_temperature=3
+        by_eps, by_flips, by_T, threshold=0.95, report_epsilon=0.3, L_temperature=3, majority=0.5
     )
-    assert len(fig.axes) == 3 and len(fig.axes[0].lines) == 2 + 1  # two models and the chance line
+    assert len(fig.axes) == 3 and len(fig.axes[0].lines) == 2 + 1  # two models and the constant guess
     assert plotting.save(fig, tmp_path / "adv.pdf")[1].stat().st_size > 0
     maps = {m: {g: np.array(a) for g, a in r["activation_maps"]["maps"].items()} for m, r in models.items()}
     violations = {m: {g: r["symmetry"][g]["mean_abs_dp"] for g in ("global_flip", "translation", "cubic")}

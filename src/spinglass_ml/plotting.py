@@ -683,10 +683,10 @@ def uncertainty(
 
 
 ADVERSARIAL_GROUPS = {
-    "ordered": "ordered (T < threshold)",
-    "disordered": "disordered (T > threshold)",
-    "adversarial_ordered": "adversarial, from ordered",
-    "adversarial_disordered": "adversarial, from disordered",
+    "ordered": "ordered",
+    "disordered": "disordered",
+    "adversarial_ordered": "adv., from ordered",
+    "adversarial_disordered": "adv., from disordered",
 }
 
 
@@ -706,6 +706,7 @@ def adversarial_figure(
     threshold: float,
     report_epsilon: float,
     L_temperature: int,
+    majority: float,
     attack: str = "pgd",
 ) -> Figure:
     """Robust accuracy of the clean and adversarially trained classifiers.
@@ -717,6 +718,8 @@ def adversarial_figure(
     by_temperature : ``by_temperature[model] = (T, fraction of the correctly classified examples fooled)``
         at size ``L_temperature`` and radius ``report_epsilon``; NaN where no example was correct
     threshold : the labelling temperature, marked in panel (c)
+    majority : accuracy of the constant prediction of the more frequent class (dotted line in (a), (b)):
+        a robust accuracy at or below it means the attack has left the model nothing
     attack : the continuous attack, a key of :data:`ATTACK_LABELS`, for the axis labels
 
     Panel (a): robust accuracy against epsilon (symmetric-log axis, so epsilon = 0, the clean accuracy,
@@ -734,10 +737,11 @@ def adversarial_figure(
             for model, (x, acc) in by_model.items():
                 ax.plot(x, acc, color=colors[L][0], marker=colors[L][1], linestyle=_model_style(model),
                         label=f"L = {L}, {model}")  # fmt: skip
-        ax.axhline(0.5, color=PALETTE[-1], linewidth=0.5, linestyle=":")
+        ax.axhline(majority, color=PALETTE[-1], linewidth=0.6, linestyle=":", label="constant guess")
         ax.set_xlabel(xlabel)
         ax.set_ylim(-0.02, 1.02)
     axes[0, 0].set_xscale("symlog", linthresh=0.02)
+    axes[0, 0].set_xlim(left=0.0)
     axes[0, 0].set_ylabel("robust accuracy")
     axes[0, 0].legend(loc="lower left", fontsize=5)
     ax = axes[0, 2]
@@ -778,7 +782,7 @@ def activations_figure(
     """
     models = list(maps)
     groups = list(ADVERSARIAL_GROUPS)
-    fig, axes = figure(len(models), len(groups) + 1, width=PAGE_WIDTH, aspect=0.55)
+    fig, axes = figure(len(models), len(groups) + 1, width=PAGE_WIDTH, aspect=0.8)
     vmax = max(float(np.max(a)) for by_group in maps.values() for a in by_group.values())
     image = None
     for row, model in enumerate(models):
@@ -790,7 +794,7 @@ def activations_figure(
             a = np.asarray(maps[model][group])
             image = ax.imshow(a.reshape(-1, a.shape[-1]).T, aspect="auto", cmap="viridis", vmin=0.0,
                               vmax=vmax, interpolation="nearest")  # fmt: skip
-            ax.set_yticks(range(a.shape[-1]))
+            ax.set_yticks(range(a.shape[-1]) if col == 0 else [])
             ax.set_xticks([])
             if row == 0:
                 ax.set_title(ADVERSARIAL_GROUPS[group], fontsize=6)
@@ -802,14 +806,14 @@ def activations_figure(
         names = ["global_flip", "translation", "cubic"]
         values = [violations[model][n] for n in names]
         ax.bar(range(3), values, color=[PALETTE[i] for i in range(3)])
-        ax.set_xticks(range(3), ["flip", "transl.", "cubic"])
-        ax.set_ylabel(r"mean $|\Delta p|$")
+        ax.set_xticks(range(3), ["flip", "transl.", "cubic"], fontsize=5)
+        ax.set_ylabel(r"mean $|\Delta p|$", fontsize=6)
         top = max(max(v.values()) for v in violations.values())
         ax.set_ylim(0, 1.1 * top if top > 0 else 1.0)
         if row == 0:
             ax.set_title("symmetry violation", fontsize=6)
     if image is not None:
-        fig.colorbar(image, ax=axes[:, :-1], shrink=0.8, label="mean activation")
+        fig.colorbar(image, ax=axes[:, :-1], location="bottom", shrink=0.5, label="mean activation")
     fig.suptitle(f"L = {L}: convolution activations (adversarial: PGD, $\\epsilon$ = {report_epsilon:g})",
                  fontsize=7)  # fmt: skip
     return fig

@@ -38,6 +38,7 @@ fig = plotting.adversarial_figure(
     threshold=largest["test_set"]["threshold"],
     report_epsilon=largest["settings"]["report_epsilon"],
     L_temperature=largest["L"],
+    majority=max(max(f, 1 - f) for f in (d["test_set"]["label_1_fraction"] for d in docs)),
     attack=attack,
 )
 plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
