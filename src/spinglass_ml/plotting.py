@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from .diagnostics import IdentityBins  # noqa: E402
 
@@ -601,32 +602,42 @@ MODEL_STYLES = {"clean": ("-", "clean training"), "adversarial": ("--", "adversa
 
 
 def tradeoff(
-    curves: Mapping[int, Mapping[str, Mapping[str, np.ndarray]]], n_test: Mapping[int, int]
+    curves: Mapping[int, Mapping[str, Mapping[str, np.ndarray]]],
+    n_test: Mapping[int, int],
+    majority: Mapping[int, float],
 ) -> Figure:
-    """Test and PGD robust accuracy after every epoch, one panel per L.
+    """Test and PGD robust accuracy after every epoch: one column per L, one row per model.
 
     Parameters
     ----------
     curves : ``curves[L][model]`` with ``model`` "clean" or "adversarial", a mapping of ``epoch`` and the
         :data:`TRADEOFF_SERIES` keys to arrays (n_epochs,); accuracies are fractions in [0, 1].
     n_test : test examples per L; error bars are binomial, ``sqrt(a (1 - a) / n)``.
+    majority : fraction of the test examples in their more frequent class, per L: the accuracy of a
+        constant prediction, drawn as a dotted line.
     """
     sizes = sorted(curves)
-    fig, axes = figure(1, len(sizes), width=PAGE_WIDTH if len(sizes) > 1 else COLUMN_WIDTH, aspect=0.9,
-                       sharey=True)  # fmt: skip
-    for ax, L in zip(axes[0], sizes, strict=True):
-        for model, series in curves[L].items():
-            linestyle, model_label = MODEL_STYLES[model]
+    models = [m for m in MODEL_STYLES if any(m in curves[L] for L in sizes)]
+    fig, axes = figure(len(models), len(sizes), width=PAGE_WIDTH if len(sizes) > 1 else COLUMN_WIDTH,
+                       aspect=0.7, sharex=True, sharey=True)  # fmt: skip
+    for c, L in enumerate(sizes):
+        for r, model in enumerate(models):
+            ax = axes[r, c]
+            series = curves[L].get(model)
+            if series is None:
+                note(ax, f"no {model} model")
+                continue
             for k, (key, label) in enumerate(TRADEOFF_SERIES):
                 acc = np.asarray(series[key], float)
                 errorbar(ax, series["epoch"], acc, np.sqrt(acc * (1 - acc) / n_test[L]), color=PALETTE[k],
-                         marker=MARKERS[k], linestyle=linestyle,
-                         label=f"{label} ({model_label})")  # fmt: skip
-        ax.axhline(0.5, color=PALETTE[-1], linewidth=0.5, linestyle=":")
-        ax.set_title(f"L = {L}")
-        ax.set_xlabel("epoch")
-        ax.set_ylim(-0.02, 1.02)
-    axes[0, 0].set_ylabel("accuracy")
+                         marker=MARKERS[k], linestyle="-", label=label)  # fmt: skip
+            ax.axhline(majority[L], color=PALETTE[-1], linewidth=0.6, linestyle=":", label="constant guess")
+            ax.set_title(f"L = {L}, {MODEL_STYLES[model][1]}")
+            ax.set_ylim(-0.02, 1.02)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        axes[-1, c].set_xlabel("epoch")
+    for r in range(len(models)):
+        axes[r, 0].set_ylabel("accuracy")
     axes[0, -1].legend(loc="lower right", fontsize=5)
     return fig
 
@@ -643,10 +654,12 @@ def uncertainty(
     spreads : ``spreads[L][space] = (dx, dp)``, arrays over every class and free coordinate of the last epoch
         of the clean model; ``space`` is "input" or "feature"
     medians : ``medians[L][model][space] = (epoch, median Dx Dp over coordinates and classes)``
-    bound : the claimed lower bound, drawn as the hyperbola ``Dx Dp = bound`` and a horizontal line
+    bound : the claimed lower bound, drawn as the curve ``Dx Dp = bound`` and a horizontal line
 
-    Panel (a): Dp against Dx, log-log, one colour per L, circles for the input and triangles for the
-    features. Panel (b): the median product over training, solid clean, dashed adversarially trained.
+    Panel (a): Dp against Dx (log Dp), one colour per L, circles for the input and triangles for the
+    features. Panel (b): the median product over training, solid clean, dashed adversarially trained; a
+    product of exactly 0 (a network whose loss no longer depends on the variable) cannot be drawn on the log
+    scale and leaves a gap.
     """
     fig, axes = figure(1, 2, width=PAGE_WIDTH, aspect=0.8)
     colors = size_colors(list(spreads))
@@ -654,30 +667,36 @@ def uncertainty(
     ax = axes[0, 0]
     for L, by_space in sorted(spreads.items()):
         for space, (dx, dp) in by_space.items():
-            keep = np.isfinite(dx) & np.isfinite(dp) & (dx > 0) & (dp > 0)
+            keep = np.isfinite(dx) & np.isfinite(dp) & (dp > 0)
             ax.scatter(dx[keep], dp[keep], s=4, marker=marker[space], color=colors[L][0], alpha=0.5,
                        linewidths=0, label=f"L = {L}, {space}")  # fmt: skip
     lo, hi = ax.get_xlim()
-    x = np.geomspace(lo, hi, 50)
+    x = np.linspace(lo, hi, 50)
     ax.plot(x, bound / x, color=PALETTE[-1], linewidth=0.8, label=rf"$\Delta x\,\Delta p = {bound:g}$")
-    ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"$\Delta x_i$")
     ax.set_ylabel(r"$\Delta p_i$")
-    ax.legend(loc="lower left", fontsize=5, markerscale=2)
+    ax.legend(loc="lower left", fontsize=5, markerscale=2, ncol=2)
     panel_label(ax, "(a)")
     ax = axes[0, 1]
     for L, by_model in sorted(medians.items()):
         for model, by_space in by_model.items():
             for space, (epoch, median) in by_space.items():
-                style = MODEL_STYLES[model][0]
-                ax.plot(epoch, median, color=colors[L][0], marker=marker[space], linestyle=style,
-                        label=f"L = {L}, {space}, {model}")  # fmt: skip
-    ax.axhline(bound, color=PALETTE[-1], linewidth=0.8, label="claimed bound")
+                median = np.where(np.asarray(median, float) > 0, median, np.nan)
+                ax.plot(epoch, median, color=colors[L][0], marker=marker[space],
+                        linestyle=MODEL_STYLES[model][0])  # fmt: skip
+    ax.axhline(bound, color=PALETTE[-1], linewidth=0.8)
+    handles = [
+        *(Line2D([], [], color=colors[L][0], label=f"L = {L}") for L in sorted(medians)),
+        *(Line2D([], [], color="0.4", marker=m, linestyle="none", label=s) for s, m in marker.items()),
+        *(Line2D([], [], color="0.4", linestyle=ls, label=name) for ls, name in MODEL_STYLES.values()),
+        Line2D([], [], color=PALETTE[-1], label="claimed bound"),
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=5, ncol=3)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel(r"median $\Delta x_i\,\Delta p_i$")
-    ax.legend(loc="center right", fontsize=4.5, ncol=2)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     panel_label(ax, "(b)")
     return fig
 

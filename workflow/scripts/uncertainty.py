@@ -40,12 +40,14 @@ try:
             train_options=adversary if name == "adversarial" else None,
             progress=logger.info,
         )
+    y_test = probes[MODELS[0]].y_test
     header = {
         "L": int(snakemake.wildcards.L),
         "seed": p.seed,
         "bound": BOUND,
         "domains": DOMAINS,
         "n_test": int(probes[MODELS[0]].y_test.size),
+        "majority_fraction": float(max(y_test.mean(), 1 - y_test.mean())),  # a constant prediction's accuracy
         "n_train_examples": data.train.n_examples,
         "settings": {"uncertainty": dict(u), "cnn": dict(p.cnn), "batch_size": p.batch_size},
     }
