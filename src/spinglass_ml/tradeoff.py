@@ -38,8 +38,8 @@ from .uncertainty import (
     PacketMoments,
     class_packets,
     feature_box,
-    feature_extractor,
     feature_logits,
+    features,
     packet_moments,
     to_feature_coordinates,
 )
@@ -89,8 +89,7 @@ def feature_attack(
     (logits_clean, logits_adv): float32 (b, n_classes) of the clean and attacked features.
     """
     low, high = feature_box(model, x)
-    h = feature_extractor(model).predict(np.asarray(x, np.float32)[..., None], verbose=0)
-    u0 = tf.constant(to_feature_coordinates(h, low, high))
+    u0 = tf.constant(to_feature_coordinates(features(model, x), low, high))
     logits = feature_logits(model, low, high)
     y = tf.constant(y, tf.int32)
 

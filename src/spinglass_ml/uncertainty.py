@@ -204,11 +204,14 @@ def feature_extractor(model: keras.Model) -> keras.Model:
     return keras.Model(model.inputs, model.layers[-1].input)
 
 
-def feature_box(model: keras.Model, x: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def features(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """Features of the overlaps x (b, L, L, L), in one call (no ``predict`` loop to trace): float32 (b, M)."""
+    return np.asarray(feature_extractor(model)(tf.constant(x, tf.float32)[..., None]))
+
+
+def feature_box(model: keras.Model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-coordinate minimum and maximum of the features of the overlaps x (b, L, L, L): two float64 (M,)."""
-    h = feature_extractor(model).predict(
-        np.asarray(x, np.float32)[..., None], batch_size=batch_size, verbose=0
-    )
+    h = features(model, x)
     return h.min(axis=0).astype(np.float64), h.max(axis=0).astype(np.float64)
 
 
