@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# The SLURM profile (profiles/slurm) against a real scheduler: starts a one-node SLURM cluster on this machine,
-# runs the tiny study through `snakemake --profile profiles/slurm`, checks that nothing is left to do, that the
-# models and predictions exist and that every job reached SLURM with the time, memory, CPUs and GPUs Snakemake
-# planned for it, then stops the cluster.
+# The SLURM profile (profiles/slurm) against a real scheduler: starts a one-node SLURM cluster on this
+# machine, runs the tiny study through `snakemake --profile profiles/slurm`, checks that nothing is left to
+# do, that the models and predictions exist and that every job reached SLURM with the time, memory, CPUs and
+# GPUs Snakemake planned for it, then stops the cluster.
 #
-# Needs: root on Debian/Ubuntu (installs slurm-wlm and munge with apt-get when they are missing), and an active
-# Python environment with the package's dependencies and the SLURM executor plugin:
+# Needs: root on Debian/Ubuntu (installs slurm-wlm and munge with apt-get when they are missing), and an
+# active Python environment with the package's dependencies and the SLURM executor plugin:
 #   pip install -e ".[test]" && bash tests/slurm/run_slurm_test.sh
 # It runs the repository's committed state: a git clone, whose package is built (kernel included) into the
 # test's directory and put first on PYTHONPATH, which the jobs inherit; so neither uncommitted edits nor the
-# environment's own install of the package take part. Everything lives in $STATE
-# except /etc/slurm/slurm.conf and gres.conf: inside a job the plugin removes SLURM's environment (SLURM_CONF
-# too), so its job steps find the configuration only at the default path. Both files are marked as the test's
-# own and removed at exit; an existing slurm.conf that is not the test's stops the test instead.
-# Re-running is safe: the daemons of an earlier run that was killed are stopped first.
+# environment's own install of the package take part.
+# Everything lives in $STATE except /etc/slurm/slurm.conf and gres.conf: inside a job the plugin removes
+# SLURM's environment (SLURM_CONF too), so its job steps find the configuration only at the default path.
+# Both files are marked as the test's own and removed at exit; a slurm.conf that is not the test's stops the
+# test instead. Re-running is safe: the daemons of an earlier run that was killed are stopped first.
 set -euo pipefail
 
 LIMIT=${SLURM_TEST_TIMEOUT:-1500}  # seconds for the whole test, install included; it takes 5-10 min
@@ -104,7 +104,7 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 fi
 if [[ -f /etc/slurm/slurm.conf ]] && ! head -n 1 /etc/slurm/slurm.conf | grep -q "^$MARK"; then
-    fail "/etc/slurm/slurm.conf exists and is not this test's: this machine has its own SLURM, not touching it"
+    fail "/etc/slurm/slurm.conf is not this test's: this machine has its own SLURM, not touching it"
 fi
 
 # ------------------------------------------------------------------ the cluster
