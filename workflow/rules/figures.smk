@@ -137,7 +137,7 @@ rule fig_physics_reference:
     input:
         reference="results/analysis/physics_reference.json",
         clean="results/analysis/clean.json",
-        code=package_module("plotting"),
+        code=[package_module(m) for m in ("plotting", "fss")],
     output:
         pdf="results/figures/fig_physics_reference.pdf",
         png=report(
