@@ -339,3 +339,11 @@ def test_named_targets_are_listed(tmp_path):
     code, out = run_snakemake(tmp_path, "--list-target-rules", "--configfile", tiny)
     assert code == 0, out
     assert set(FIGURES + TABLES) <= set(out.split())
+
+
+@pytest.mark.parametrize("caption", sorted((REPO / "workflow" / "report").glob("*.rst")), ids=lambda p: p.name)
+def test_report_captions_are_valid_rst(caption):
+    """snakemake --report renders captions as reStructuredText: a stray |x| is an undefined substitution."""
+    docutils_core = pytest.importorskip("docutils.core")
+    settings = {"report_level": 2, "halt_level": 2, "warning_stream": False}
+    docutils_core.publish_string(caption.read_text(), writer="html", settings_overrides=settings)
