@@ -341,7 +341,10 @@ def test_named_targets_are_listed(tmp_path):
     assert set(FIGURES + TABLES) <= set(out.split())
 
 
-@pytest.mark.parametrize("caption", sorted((REPO / "workflow" / "report").glob("*.rst")), ids=lambda p: p.name)
+CAPTIONS = sorted((REPO / "workflow" / "report").glob("*.rst"))
+
+
+@pytest.mark.parametrize("caption", CAPTIONS, ids=lambda p: p.name)
 def test_report_captions_are_valid_rst(caption):
     """snakemake --report renders captions as reStructuredText: a stray |x| is an undefined substitution."""
     docutils_core = pytest.importorskip("docutils.core")
