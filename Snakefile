@@ -17,16 +17,34 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/robustness.smk"
 
 
+# Targets, and jobs of seconds (analyses, figures, tables): on a cluster these run where snakemake runs instead
+# of waiting in the queue.
 localrules:
     all,
     mc,
     models,
     predictions,
     summary,
+    analyze,
+    analyze_physics,
+    analyze_summary,
+    table1,
+    table2,
+    table3,
+    fig1,
+    fig2,
+    fig3,
+    fig_equilibration,
+    fig_physics_reference,
+    fig_dose_response,
+    fig_adversarial,
+    fig_activations,
+    fig_tradeoff,
+    fig_uncertainty,
 
 
 rule all:
-    """Every output of the study (so far: Monte Carlo data, models and predictions)."""
+    """Every figure and table of the study, and everything they are made from."""
     input:
         mc_chunks("gaussian"),
         mc_chunks("bimodal"),
