@@ -401,9 +401,11 @@ def scaling_figure(analysis: Mapping) -> Figure:
             colors,
             ylabel,
         )
-        d.set_title(
+        d.set_title(  # right-aligned: the panel letter holds the left end of the title line
             rf"$T_c$ = {_pm(collapse['Tc'], collapse['Tc_err'])}, "
-            rf"$\nu$ = {_pm(collapse['nu'], collapse['nu_err'], 2)}"
+            rf"$\nu$ = {_pm(collapse['nu'], collapse['nu_err'])}",
+            loc="right",
+            fontsize=6,
         )
     else:
         note(d, f"no collapse: {collapse.get('reason', analysis.get('reason'))}")
