@@ -235,7 +235,7 @@ def test_scaling_figure_draws_every_panel_from_the_analysis(tmp_path):
     assert np.allclose(slope, 1 / 1.5)
     assert np.allclose(b.containers[0].lines[0].get_ydata(), np.log([4, 5, 6]) / 1.5)
     assert any(np.allclose(ln.get_xdata(), 1.12) for ln in c.lines)  # T_c marked
-    assert len(d.containers) == 3 and "1.120 ± 0.010" in d.get_title()
+    assert len(d.containers) == 3 and "1.120 ± 0.010" in d.get_title(loc="right")
     assert "1.50 ± 0.20" in b.get_legend().get_texts()[0].get_text()
     assert_images(*plotting.save(fig, tmp_path / "fig1.pdf"))
 
