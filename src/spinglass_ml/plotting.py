@@ -173,26 +173,21 @@ def equilibration(grid: Sequence[Sequence[tuple[str, IdentityBins] | None]], t_i
                 continue
             title, bins = panel
             shown = bins.temperatures[t_index]
-            errorbar(
-                ax,
-                bins.sweeps,
-                bins.energy[t_index],
-                bins.energy_err[t_index],
-                color=PALETTE[0],
-                marker=MARKERS[0],
-                linestyle="-",
-                label=r"$e$",
+            sides = (
+                (bins.energy, bins.energy_err, "-", r"$e$"),
+                (bins.rhs, bins.rhs_err, "--", r"$-(3/T)(1-q_l)$"),
             )
-            errorbar(
-                ax,
-                bins.sweeps,
-                bins.rhs[t_index],
-                bins.rhs_err[t_index],
-                color=PALETTE[1],
-                marker=MARKERS[1],
-                linestyle="--",
-                label=r"$-(3/T)(1-q_l)$",
-            )
+            for k, (values, errs, linestyle, label) in enumerate(sides):
+                errorbar(
+                    ax,
+                    bins.sweeps,
+                    values[t_index],
+                    errs[t_index],
+                    color=PALETTE[k],
+                    marker=MARKERS[k],
+                    linestyle=linestyle,
+                    label=label,
+                )
             ax.set_xscale("log", base=2)
             ax.set_title(title)
             if r == nrows - 1:
