@@ -146,6 +146,10 @@ def test_equilibration_figure_grid(tmp_path):
     visible = [ax for ax in fig.axes if ax.axison]
     assert len(visible) == 3
     assert [len(c.lines[0].get_xdata()) for c in visible[1].containers] == [2, 2]  # e and the rhs, 2 bins
+    e, rhs = visible[0].containers  # the lowest temperature (t_index 0), drawn as stored
+    assert e.get_label() == "$e$" and rhs.get_label() == "$-(3/T)(1-q_l)$"
+    assert np.allclose(e.lines[0].get_ydata(), bins.energy[0])
+    assert np.allclose(rhs.lines[0].get_ydata(), bins.rhs[0])
     assert_images(*plotting.save(fig, tmp_path / "eq.pdf"))
 
 
