@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fss import Curve, analyze, bootstrap_indices, bootstrap_record, failed, window
+from .fss import Curve, analyze, bootstrap_indices, bootstrap_record, failed, replicas_of_means, window
 from .lattice import overlap_k2
 from .mcio import read_chunk
 
@@ -119,7 +119,7 @@ def physics_curves(paths: Sequence[str | Path], samples: int, seed: int, disorde
         raise ValueError(f"L = {L}: chunks starting at instances {first} overlap")
     table = np.stack([np.concatenate([d[k] for _, d in parts]) for k in ("q2", "q4", "qk2")], axis=-1)
     idx = bootstrap_indices(ids.size, samples, seed, L, disorder)
-    means = np.stack([table[i].mean(axis=0) for i in idx])  # (B + 1, n_T, 3)
+    means = replicas_of_means(table, idx)  # (B + 1, n_T, 3)
     return {
         "binder": Curve(temps, binder_ratio(means[..., 0], means[..., 1]), ids.size),
         "xi": Curve(temps, xi_over_L(means[..., 0], means[..., 2], L), ids.size),
