@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from spinglass_ml.fss import bootstrap_indices
 from spinglass_ml.mcio import read_chunk
 from spinglass_ml.observables import (
     binder_ratio,
@@ -77,6 +78,12 @@ def test_curves_from_chunks_are_ratios_of_disorder_averages(bimodal_chunks):
     assert np.allclose(curves["binder"].replicas[0], 0.5 * (3 - q4 / q2**2))
     assert np.allclose(curves["xi"].replicas[0], np.sqrt(64 * q2 / qk2 - 1) / (2 * 4 * math.sin(math.pi / 4)))
     assert curves["binder"].replicas.shape == (31, 4) and np.ptp(curves["binder"].replicas[1:, 0]) > 0
+    # every replica b is the ratio of the disorder averages over resample b of the shared bootstrap stream
+    table = {k: np.concatenate([d[k] for d in data]) for k in ("q2", "q4", "qk2")}
+    for b, idx in enumerate(bootstrap_indices(6, 30, 5, 4, "bimodal")):
+        r2, r4, rk = (table[k][idx].mean(axis=0) for k in ("q2", "q4", "qk2"))
+        assert np.allclose(curves["binder"].replicas[b], 0.5 * (3 - r4 / r2**2))
+        assert np.allclose(curves["xi"].replicas[b], xi_over_L(r2, rk, 4), equal_nan=True)
     again = physics_curves(paths, 30, 5, "bimodal")
     assert np.array_equal(again["xi"].replicas, curves["xi"].replicas)  # same seed, same resamples
     with pytest.raises(ValueError, match="overlap"):
