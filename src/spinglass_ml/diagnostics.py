@@ -52,13 +52,17 @@ class Check:
         )
 
 
-def _z(per_instance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over axis 0 and mean / standard error, shape (n_T,); needs at least two instances."""
+def _mean_sem(per_instance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Disorder average over axis 0 and its standard error over instances; needs at least two instances."""
     n = per_instance.shape[0]
     if n < 2:
         raise ValueError("equilibration diagnostics need at least two disorder instances")
-    mean = per_instance.mean(axis=0)
-    sem = per_instance.std(axis=0, ddof=1) / np.sqrt(n)
+    return per_instance.mean(axis=0), per_instance.std(axis=0, ddof=1) / np.sqrt(n)
+
+
+def _z(per_instance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over axis 0 and mean / standard error, shape (n_T,); needs at least two instances."""
+    mean, sem = _mean_sem(per_instance)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(sem > 0, mean / sem, np.where(mean == 0, 0.0, np.inf))
     return mean, z
@@ -133,26 +137,6 @@ def equilibration_gate(paths: list[str], *, enforce: bool, sigmas: float = DEFAU
     return failed
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        description="Equilibration diagnostics of Monte Carlo chunks of one (disorder, L, sweeps)."
-    )
-    p.add_argument("files", nargs="+")
-    p.add_argument("--sigmas", type=float, default=DEFAULT_SIGMAS, help="allowed |gap|/error per temperature")
-    a = p.parse_args(argv)
-    data, attrs = load_diagnostics(a.files)
-    n_i = data["energy"].shape[0]
-    print(f"{attrs['disorder']} L={attrs['L']} sweeps={attrs['sweeps']} instances={n_i}")
-    checks = equilibration_checks(data, str(attrs["disorder"]), a.sigmas)
-    for c in checks:
-        print("  " + c.describe())
-    return 0 if all(c.passed for c in checks) else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 @dataclass
 class IdentityBins:
     """Both sides of the Gaussian identity per log bin, disorder averages with standard errors over instances.
@@ -174,11 +158,25 @@ def identity_logbins(data: dict[str, np.ndarray], sweeps: int) -> IdentityBins:
     T = data["temperatures"]
     energy = data["logbins/energy"]
     rhs = -3.0 / T[None, :, None] * (1.0 - data["logbins/link_overlap"])
-    n = energy.shape[0]
-    if n < 2:
-        raise ValueError("identity_logbins: need at least two disorder instances for error bars")
-    ends = np.minimum(2 ** np.arange(1, energy.shape[-1] + 1), sweeps)
-    root_n = np.sqrt(n)
-    return IdentityBins(
-        T, ends, energy.mean(0), energy.std(0, ddof=1) / root_n, rhs.mean(0), rhs.std(0, ddof=1) / root_n
+    ends = np.minimum(2 ** np.arange(1, energy.shape[-1] + 1), sweeps)  # bin k: 2^k <= sweep < 2^(k+1)
+    return IdentityBins(T, ends, *_mean_sem(energy), *_mean_sem(rhs))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description="Equilibration diagnostics of Monte Carlo chunks of one (disorder, L, sweeps)."
     )
+    p.add_argument("files", nargs="+")
+    p.add_argument("--sigmas", type=float, default=DEFAULT_SIGMAS, help="allowed |gap|/error per temperature")
+    a = p.parse_args(argv)
+    data, attrs = load_diagnostics(a.files)
+    n_i = data["energy"].shape[0]
+    print(f"{attrs['disorder']} L={attrs['L']} sweeps={attrs['sweeps']} instances={n_i}")
+    checks = equilibration_checks(data, str(attrs["disorder"]), a.sigmas)
+    for c in checks:
+        print("  " + c.describe())
+    return 0 if all(c.passed for c in checks) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
