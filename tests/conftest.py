@@ -69,3 +69,23 @@ def gaussian_chunks(tmp_path_factory):
 def bimodal_chunks(tmp_path_factory):
     """Two bimodal L = 4 chunks: instances 0-1 and 2-4, 4 temperatures, 4 snapshots each."""
     return simulate_chunks(tmp_path_factory.mktemp("bimodal"), "bimodal", [(0, 2), (2, 3)])
+
+
+# ---------------------------------------------------------------- classifiers with known answers
+def linear_softmax_model(L, weights, bias):
+    """Flatten + Dense softmax with the given weights (L**3, 2) and bias (2,): logits z = x . W + b.
+
+    Its last layer is named "softmax", as in :func:`spinglass_ml.model.build_model`."""
+    import keras
+
+    inputs = keras.Input(shape=(L, L, L, 1))
+    out = keras.layers.Dense(2, activation="softmax", name="softmax")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, out)
+    model.get_layer("softmax").set_weights([np.asarray(weights, np.float32), np.asarray(bias, np.float32)])
+    return model
+
+
+@pytest.fixture(scope="session")
+def linear_model():
+    """The builder of linear softmax classifiers, :func:`linear_softmax_model`."""
+    return linear_softmax_model

@@ -19,17 +19,8 @@ from spinglass_ml.attacks import (
 from spinglass_ml.model import build_model
 
 
-def linear_model(L, weights, bias):
-    """Flatten + Dense softmax with the given weights (L**3, 2) and bias (2,): logits z = x . W + b."""
-    inputs = keras.Input(shape=(L, L, L, 1))
-    out = keras.layers.Dense(2, activation="softmax", name="softmax")(keras.layers.Flatten()(inputs))
-    model = keras.Model(inputs, out)
-    model.get_layer("softmax").set_weights([np.asarray(weights, np.float32), np.asarray(bias, np.float32)])
-    return model
-
-
 @pytest.fixture
-def linear():
+def linear(linear_model):
     """L = 3 linear model with small weights (never saturates) and weight differences of both signs."""
     rng = np.random.default_rng(7)
     L = 3
@@ -76,7 +67,7 @@ def test_pgd_and_momentum_are_the_closed_form_walk(linear, steps, step_size):
     np.testing.assert_allclose(momentum_iterative(model, x, y, eps, step_size, steps), expected, atol=2e-7)
 
 
-def test_probability_loss_is_masked_below_its_floor_and_logit_loss_is_not():
+def test_probability_loss_is_masked_below_its_floor_and_logit_loss_is_not(linear_model):
     """Confidently wrong (p_y = 4e-18 < PROB_FLOOR): the floored probability loss has no gradient and FGSM on
     it does nothing, while the logit loss still gives the closed-form step sign(d) (1 - 2 y) = +1."""
     L = 2
@@ -165,7 +156,7 @@ def minimal_flips(model, x, y, budget):
     return min((len(s) for s, p in zip(subsets, pred, strict=True) if p != y), default=np.inf)
 
 
-def test_flip_attack_count_is_minimal_for_a_linear_model():
+def test_flip_attack_count_is_minimal_for_a_linear_model(linear_model):
     """Eight sites (L = 2) with unequal weights: the greedy count equals the enumerated minimum, including
     examples already misclassified (0) and ones that cannot be fooled within the budget (inf)."""
     L = 2

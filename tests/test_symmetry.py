@@ -58,15 +58,7 @@ def test_translations_are_periodic_and_all_distinct():
     assert neighbour_pairs(translate(a, (1, 2, 0))) == neighbour_pairs(a)
 
 
-def linear_model(L, w, b):
-    inputs = keras.Input(shape=(L, L, L, 1))
-    out = keras.layers.Dense(2, activation="softmax", name="softmax")(keras.layers.Flatten()(inputs))
-    model = keras.Model(inputs, out)
-    model.get_layer("softmax").set_weights([np.asarray(w, np.float32), np.asarray(b, np.float32)])
-    return model
-
-
-def test_violations_of_a_magnetisation_classifier():
+def test_violations_of_a_magnetisation_classifier(linear_model):
     """p = sigmoid(c + a * sum(q)) is invariant under translations and O_h, not under q -> -q:
     |dp| = |sigmoid(c + a S) - sigmoid(c - a S)| in closed form."""
     L, a, c = 3, 0.05, 0.2
@@ -88,7 +80,7 @@ def test_violations_of_a_magnetisation_classifier():
     assert v["global_flip"]["decision_changed"] == np.mean((p > 0.5) != (sig(c - a * S) > 0.5))
 
 
-def test_a_position_dependent_classifier_violates_translations():
+def test_a_position_dependent_classifier_violates_translations(linear_model):
     L = 2
     w = np.zeros((L**3, 2))
     w[0, 1] = 3.0  # looks at site (0, 0, 0) only
