@@ -184,6 +184,16 @@ def acceptance_thresholds(betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p32, np.ascontiguousarray(digits.reshape(-1, 4, 3, bit.shape[-1]).transpose(0, 2, 3, 1))
 
 
+def _empty_sums(n: int, n_T: int, sweeps: int, n_con: int, N: int) -> dict[str, np.ndarray]:
+    """The kernels' zeroed measurement sums for n rows (instances or lanes), shared by both state classes."""
+    return {
+        "acc": np.zeros((n, 5, n_T)),
+        "bins": np.zeros((n, 2, n_T, n_log_bins(sweeps))),
+        "swaps": np.zeros((n, n_T - 1)),
+        "snaps": np.zeros((n, n_T, n_con, N), np.int8),
+    }
+
+
 def initial_multispin_state(
     couplings: np.ndarray, n_T: int, sweeps: int, n_con: int, mc_seeds: Sequence[np.random.SeedSequence]
 ) -> MultispinState:
@@ -216,10 +226,7 @@ def initial_multispin_state(
         frng=frng,
         xrng=xrng,
         energy=e0,
-        acc=np.zeros((n_p, 5, n_T)),
-        bins=np.zeros((n_p, 2, n_T, n_log_bins(sweeps))),
-        swaps=np.zeros((n_p, n_T - 1)),
-        snaps=np.zeros((n_p, n_T, n_con, N), np.int8),
+        **_empty_sums(n_p, n_T, sweeps, n_con, N),
     )
 
 
@@ -273,10 +280,7 @@ def initial_state(
         perm=perm,
         lanes=lanes,
         xrng=xrng,
-        acc=np.zeros((n_i, 5, n_T)),
-        bins=np.zeros((n_i, 2, n_T, n_log_bins(sweeps))),
-        swaps=np.zeros((n_i, n_T - 1)),
-        snaps=np.zeros((n_i, n_T, n_con, N), np.int8),
+        **_empty_sums(n_i, n_T, sweeps, n_con, N),
     )
 
 
