@@ -1,5 +1,6 @@
 """The multispin-coded kernel for ±1 couplings: its random streams, its acceptance thresholds, agreement with
-the plain kernel, independence of the 64 samples of a word, and determinism across threads and groupings."""
+the plain kernel, independence of the 64 samples of a word, and determinism across threads and groupings
+(across instruction-set paths: tests/test_kernel.py, which runs a bimodal chunk on every path)."""
 
 from __future__ import annotations
 
@@ -162,13 +163,3 @@ def test_thread_count_and_grouping_do_not_change_results():
         for key in whole:
             if key != "temperatures":
                 np.testing.assert_array_equal(part[key], whole[key][first : first + count], err_msg=key)
-
-
-def test_instruction_set_paths_are_bit_identical(monkeypatch):
-    if _ptmc.simd_path() == "baseline":
-        pytest.skip("this CPU has no AVX2: only the baseline path exists here")
-    fast = _chunk(n_instances=3)
-    monkeypatch.setenv("SPINGLASS_KERNEL_BASELINE", "1")
-    slow = _chunk(n_instances=3)
-    for key in fast:
-        np.testing.assert_array_equal(fast[key], slow[key], err_msg=key)
