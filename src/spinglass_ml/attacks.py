@@ -99,9 +99,24 @@ def gradient_function(
     -------
     Function (x float32 (b, L, L, L), y int32 (b,)) -> float32 (b, L, L, L), d loss_b / d x_b.
     """
-    if loss_on not in LOSSES:
-        raise ValueError(f"loss_on: expected one of {LOSSES}, got {loss_on!r}")
-    logits = logits_function(model)
+    return loss_gradient(logits_function(model), loss_on)
+
+
+def loss_gradient(
+    logits: Callable[[tf.Tensor], tf.Tensor], loss_on: LossOn = "logits"
+) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+    """Gradient of each example's loss with respect to its own variable, for any logits function.
+
+    Parameters
+    ----------
+    logits : function of float32 (b, ...) -> logits (b, n_classes), e.g. :func:`logits_function`
+    loss_on : "logits" or "probabilities" (see :func:`example_losses`)
+
+    Returns
+    -------
+    Function (x float32 (b, ...), y int32 (b,)) -> float32 (b, ...), d loss_b / d x_b.
+    """
+    _check_loss(loss_on)
 
     def gradient(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:

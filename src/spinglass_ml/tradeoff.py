@@ -31,7 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .attacks import example_losses, iterate, logits_function, pgd
+from .attacks import iterate, logits_function, loss_gradient, pgd
 from .train import train_model
 from .uncertainty import (
     BOUND,
@@ -91,16 +91,8 @@ def feature_attack(
     low, high = feature_box(model, x)
     u0 = tf.constant(to_feature_coordinates(features(model, x), low, high))
     logits = feature_logits(model, low, high)
-    y = tf.constant(y, tf.int32)
-
-    @tf.function
-    def gradient(u, labels):
-        with tf.GradientTape() as tape:
-            tape.watch(u)
-            total = tf.reduce_sum(example_losses(logits(u), labels, "logits"))
-        return tape.gradient(total, u)
-
-    u_adv = iterate(gradient, u0, y, u0, epsilon, step_size, int(steps))
+    gradient = tf.function(loss_gradient(logits, "logits"))
+    u_adv = iterate(gradient, u0, tf.constant(y, tf.int32), u0, epsilon, step_size, int(steps))
     return logits(u0).numpy(), logits(u_adv).numpy()
 
 
