@@ -673,30 +673,24 @@ def analyze(
     ) + [1.0, 2.5]
     collapse = _collapse(curves, sizes, start_Tc, start_nu, grid_points, min_valid_fraction)
 
-    if method == "linear_coefficient":
-        Tc, nu_est = (linear, "Tc", "T_c"), (derivative, "nu", "ν")
-    elif method == "crossing":
-        Tc, nu_est = (
-            (
-                {**crossings[-1], "Tc": crossings[-1]["T"], "Tc_err": crossings[-1]["T_err"]},
-                "Tc",
-                "T_c",
-            ),  # largest pair
-            (collapse, "nu", "ν"),
-        )
-    else:
-        Tc, nu_est = (collapse, "Tc", "T_c"), (collapse, "nu", "ν")
-    head = {
-        "Tc": Tc[0]["Tc"],
-        "Tc_err": Tc[0]["Tc_err"],
-        "nu": nu_est[0]["nu"],
-        "nu_err": nu_est[0]["nu_err"],
-    }
-    reasons = [f"{name}: {part['reason']}" for part, key, name in (Tc, nu_est) if part[key] is None]
+    largest = crossings[-1]  # the pair of the two largest sizes
+    Tc_part, nu_part = {
+        "linear_coefficient": (linear, derivative),
+        "crossing": ({"Tc": largest["T"], "Tc_err": largest["T_err"], "reason": largest["reason"]}, collapse),
+        "collapse": (collapse, collapse),
+    }[method]
+    reasons = [
+        f"{name}: {part['reason']}"
+        for part, key, name in ((Tc_part, "Tc", "T_c"), (nu_part, "nu", "ν"))
+        if part[key] is None
+    ]
     return {
         "quantity": quantity,
         "sizes": sizes,
-        **head,
+        "Tc": Tc_part["Tc"],
+        "Tc_err": Tc_part["Tc_err"],
+        "nu": nu_part["nu"],
+        "nu_err": nu_part["nu_err"],
         "method": method,
         "reason": "; ".join(reasons) or None,
         "curves": out_curves,
@@ -774,28 +768,15 @@ def condition_analysis(
 def _method_rows(name: str, prefix: str, result: Mapping) -> list[dict]:
     """Summary rows of one analysis object: each crossing, the linear coefficient (with ν from |dQ/dT|) and
     the collapse; a failed analysis gives one row with its reason."""
+
+    def row(method, Tc, Tc_err, nu, nu_err, reason):
+        values = (name, prefix + method, Tc, Tc_err, nu, nu_err, reason)
+        return dict(zip(SUMMARY_COLUMNS, values, strict=True))
+
     if "collapse" not in result:
-        return [
-            {
-                "condition": name,
-                "method": f"{prefix}analysis",
-                "Tc": None,
-                "Tc_err": None,
-                "nu": None,
-                "nu_err": None,
-                "reason": result["reason"],
-            }
-        ]
+        return [row("analysis", None, None, None, None, result["reason"])]
     rows = [
-        {
-            "condition": name,
-            "method": f"{prefix}crossing_L{c['L1']}_L{c['L2']}",
-            "Tc": c["T"],
-            "Tc_err": c["T_err"],
-            "nu": None,
-            "nu_err": None,
-            "reason": c["reason"],
-        }
+        row(f"crossing_L{c['L1']}_L{c['L2']}", c["T"], c["T_err"], None, None, c["reason"])
         for c in result["crossings"]
     ]
     lin, der, col = result["linear_coefficient"], result["derivative"], result["collapse"]
@@ -804,28 +785,8 @@ def _method_rows(name: str, prefix: str, result: Mapping) -> list[dict]:
         f"ν: {der['reason']}" if der["nu"] is None else None,
     ]
     reason = "; ".join(r for r in parts if r) or None
-    rows.append(
-        {
-            "condition": name,
-            "method": f"{prefix}linear_coefficient",
-            "Tc": lin["Tc"],
-            "Tc_err": lin["Tc_err"],
-            "nu": der["nu"],
-            "nu_err": der["nu_err"],
-            "reason": reason,
-        }
-    )
-    rows.append(
-        {
-            "condition": name,
-            "method": f"{prefix}collapse",
-            "Tc": col["Tc"],
-            "Tc_err": col["Tc_err"],
-            "nu": col["nu"],
-            "nu_err": col["nu_err"],
-            "reason": col["reason"],
-        }
-    )
+    rows.append(row("linear_coefficient", lin["Tc"], lin["Tc_err"], der["nu"], der["nu_err"], reason))
+    rows.append(row("collapse", col["Tc"], col["Tc_err"], col["nu"], col["nu_err"], col["reason"]))
     return rows
 
 
