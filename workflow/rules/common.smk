@@ -271,11 +271,14 @@ def table_outputs(*names):
     return [f"results/tables/{name}.{ext}" for name in names for ext in ("csv", "tex")]
 
 
+def conditions_of(*kinds):
+    """The conditions of ml.conditions whose kind (clean, flip, therm, adv) is in `kinds`, in config order."""
+    return [c for c in config["ml"]["conditions"] if parse_condition(c).kind in kinds]
+
+
 def condition_analyses(*kinds):
     """Analysis files of the conditions of ml.conditions whose kind (clean, flip, therm) is in `kinds`."""
-    return [
-        f"results/analysis/{c}.json" for c in config["ml"]["conditions"] if parse_condition(c).kind in kinds
-    ]
+    return [f"results/analysis/{c}.json" for c in conditions_of(*kinds)]
 
 
 def uncertainty_outputs(ext):
@@ -285,7 +288,7 @@ def uncertainty_outputs(ext):
 
 def adversarial_conditions():
     """Models of the adversarial stage: clean and every adv-<epsilon> of ml.conditions."""
-    return ["clean"] + [c for c in config["ml"]["conditions"] if parse_condition(c).kind == "adv"]
+    return ["clean", *conditions_of("adv")]
 
 
 def adversarial_outputs():

@@ -16,7 +16,7 @@ rule table1:
     params:
         disorder="gaussian",
         ensemble=config["mc"]["gaussian"],
-        conditions=config["ml"]["conditions"],
+        conditions=conditions_of("therm"),
     script:
         "../scripts/table_mc.py"
 
