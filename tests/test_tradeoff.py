@@ -59,8 +59,8 @@ def test_one_row_per_epoch(run):
 
 
 def test_accuracies_agree_with_the_saved_weights(run):
-    """Rebuild the network from each epoch's stored weights and evaluate it independently: clean and input-PGD
-    accuracies are those recorded (same weights, deterministic attack)."""
+    """Rebuild the network from each epoch's stored weights and evaluate it independently: clean, input-PGD
+    and feature-PGD accuracies are those recorded (same weights, deterministic attacks)."""
     val, model, probe, folder, _ = run
     x, y = dataset_arrays(val)
     arrays = np.load(folder / "L4.npz")
@@ -72,6 +72,8 @@ def test_accuracies_agree_with_the_saved_weights(run):
         assert np.mean(np.argmax(probs, axis=1) == y) == pytest.approx(row["test_accuracy"], abs=1e-12)
         x_adv = pgd(fresh, x, y, **ATTACK)
         assert accuracy(input_logits(fresh, x_adv), y) == pytest.approx(row["robust_accuracy"], abs=1e-12)
+        _, feature_adv = feature_attack(fresh, x, y, **ATTACK)
+        assert accuracy(feature_adv, y) == pytest.approx(row["feature_robust_accuracy"], abs=1e-12)
     # the last stored weights are the trained model's
     for a, b in zip(fresh.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
