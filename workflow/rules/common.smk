@@ -165,7 +165,9 @@ def size_chunks(disorder, size, sweeps):
 
 def mc_chunks(disorder):
     """Every chunk file of the configured sizes of `disorder`, at the configured sweeps."""
-    return [p for size in config["mc"][disorder]["sizes"] for p in size_chunks(disorder, size, size["sweeps"])]
+    return [
+        p for size in config["mc"][disorder]["sizes"] for p in size_chunks(disorder, size, size["sweeps"])
+    ]
 
 
 def ml_sizes():
@@ -195,7 +197,9 @@ def gaussian_data_sets():
 def train_chunks(wildcards):
     """Gaussian chunks a condition trains on: therm-<fraction> uses round(fraction x sweeps) sweeps."""
     size = size_entry("gaussian", wildcards.L)
-    return size_chunks("gaussian", size, training_sweeps(parse_condition(wildcards.condition), size["sweeps"]))
+    return size_chunks(
+        "gaussian", size, training_sweeps(parse_condition(wildcards.condition), size["sweeps"])
+    )
 
 
 def equilibrated_chunks(disorder):
@@ -283,7 +287,9 @@ def condition_analyses(*kinds):
 
 def uncertainty_outputs(ext):
     """The trade-off and uncertainty records (json) or their per-coordinate arrays (npz), every Gaussian L."""
-    return [f"results/robustness/uncertainty/L{size['L']}.{ext}" for size in config["mc"]["gaussian"]["sizes"]]
+    return [
+        f"results/robustness/uncertainty/L{size['L']}.{ext}" for size in config["mc"]["gaussian"]["sizes"]
+    ]
 
 
 def adversarial_conditions():

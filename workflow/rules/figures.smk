@@ -66,8 +66,11 @@ rule fig_equilibration:
         code=[package_module(m) for m in ("plotting", "diagnostics", "mcio")],
     output:
         pdf="results/figures/fig_equilibration.pdf",
-        png=report("results/figures/fig_equilibration.png", caption="../report/fig_equilibration.rst",
-                   category="Monte Carlo"),
+        png=report(
+            "results/figures/fig_equilibration.png",
+            caption="../report/fig_equilibration.rst",
+            category="Monte Carlo",
+        ),
     log:
         "results/logs/figures/fig_equilibration.log",
     benchmark:
