@@ -155,3 +155,47 @@ def test_invalid_inputs_are_rejected_with_a_clear_message():
         fss.per_instance_table(np.array([0, 1]), np.array([1.0, 1.0]), np.array([0.5, np.nan]))
     with pytest.raises(ValueError, match="one row per"):
         fss.per_instance_table(np.array([0, 0, 1]), np.array([1.0, 1.1, 1.0]), np.array([0.1, 0.2, 0.3]))
+
+
+def test_summary_rows_carry_every_estimate_or_its_reason(tmp_path):
+    result = fss.analyze(synthetic_curves(1.1, 1.2, 1, samples=30), quantity="p", method="linear_coefficient")
+    conditions = {"clean": result, "flip-0.01": fss.failed("p", "linear_coefficient", "no predictions")}
+    physics = {"bimodal": {"binder": result, "xi": fss.failed("xi_over_L", "crossing", "xi undefined")}}
+    rows = fss.summary_rows(conditions, physics)
+    clean = {r["method"]: r for r in rows if r["condition"] == "clean"}
+    assert list(clean) == [
+        "crossing_L4_L6",
+        "crossing_L4_L8",
+        "crossing_L6_L8",
+        "linear_coefficient",
+        "collapse",
+    ]
+    assert (
+        clean["crossing_L6_L8"]["Tc"] == result["crossings"][2]["T"] and clean["crossing_L6_L8"]["nu"] is None
+    )
+    lin = clean["linear_coefficient"]
+    assert (lin["Tc"], lin["Tc_err"]) == (
+        result["linear_coefficient"]["Tc"],
+        result["linear_coefficient"]["Tc_err"],
+    )
+    assert (lin["nu"], lin["nu_err"], lin["reason"]) == (
+        result["derivative"]["nu"],
+        result["derivative"]["nu_err"],
+        None,
+    )
+    assert clean["collapse"]["nu"] == result["collapse"]["nu"]
+    failed = [r for r in rows if r["condition"] == "flip-0.01"]
+    assert [(r["method"], r["Tc"], r["reason"]) for r in failed] == [("analysis", None, "no predictions")]
+    bimodal = {r["method"]: r for r in rows if r["condition"] == "physics-bimodal"}
+    assert bimodal["binder_crossing_L6_L8"]["Tc"] == result["crossings"][2]["T"]
+    assert bimodal["xi_analysis"]["reason"] == "xi undefined"
+    gaussian = [r for r in rows if r["condition"] == "physics-gaussian"]
+    assert [(r["method"], r["reason"]) for r in gaussian] == [
+        ("binder_analysis", "no gaussian data"),
+        ("xi_analysis", "no gaussian data"),
+    ]
+    path = tmp_path / "summary.csv"
+    fss.write_summary(path, rows)
+    lines = path.read_text().splitlines()
+    assert lines[0] == ",".join(fss.SUMMARY_COLUMNS) and len(lines) == len(rows) + 1
+    assert lines[-1] == "physics-gaussian,xi_analysis,,,,,no gaussian data"
