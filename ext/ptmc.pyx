@@ -14,9 +14,11 @@ Layout of one disorder instance (leading axis ``i`` of every array):
   once in a loop the compiler vectorises (SIMD), each slot with its own xoshiro128+ lane.
 
 Per sweep: a sequential Metropolis sweep over the sites (all slots at once), then a replica-exchange pass
-over neighbouring temperatures for each chain, then measurements. A flip with energy change dE != 0 is
-accepted with probability min(1, exp(-beta dE)), a zero-field flip (dE = 0) with probability ``p_zero``
-(see ``spinglass_ml.lattice.zero_field_flip_probability``).
+over neighbouring temperatures for each chain, then measurements (on the sweeps ``ptmc_measured`` picks, see
+``spinglass_ml.simulation.measured_sweeps``; snapshots on their own schedule). A flip with energy change
+dE != 0 is accepted with probability min(1, exp(-beta dE)), a zero-field flip (dE = 0) with probability
+``p_zero`` (see ``spinglass_ml.lattice.zero_field_flip_probability``). ±1 couplings at L >= 3 take the
+multispin path instead (``ptmc_multispin.h``, ``run_multispin``).
 """
 
 import numpy as np
@@ -112,6 +114,7 @@ cdef extern from *:
                     const float *beta, float p0, uint32_t *lanes, float *de) nogil
     int ptmc_simd_level() nogil
     int ptmc_measured(long u, long S, int m) nogil
+    int ptmc_log_bin(long u) nogil
     void ptmc_msc_run_group(int level, int L, int n_T, int Rp, int n_bins, int n_con, int every,
                             long sweep_start,
                             long sweep_stop, long sweeps_total, uint64_t *spins, const uint64_t *jbits,
@@ -143,13 +146,11 @@ cpdef float expf_fast(float x) noexcept nogil:
     return ptmc_expf(x)
 
 
-cdef inline int log_bin(long u) noexcept nogil:
-    """Log bin of 0-based sweep index u: bin k holds 2^k <= u < 2^(k+1); u = 0 joins bin 0."""
-    cdef int k = 0
-    while u > 1:
-        u >>= 1
-        k += 1
-    return k
+cdef plane_waves(int L):
+    """cos and sin of 2 pi x / L at the plane positions x < L, rows 0 and 1 of a (2, L) array: the smallest
+    wave vector of both kernels' |q(k_min)|^2."""
+    x = 2.0 * np.pi * np.arange(L) / L
+    return np.ascontiguousarray([np.cos(x), np.sin(x)])
 
 
 cdef void run_instance(
@@ -234,7 +235,7 @@ cdef void run_instance(
                 Qn = Q + nbr[6 * i + d] * n_T
                 for t in range(n_T):
                     ql[t] += Qi[t] * Qn[t]
-        k = log_bin(u)
+        k = ptmc_log_bin(u)
         for t in range(n_T):
             q = ql[t] / (3.0 * N)
             e_t = (energy[perm[t]] + energy[perm[n_T + t]]) / (2.0 * N)
@@ -314,8 +315,7 @@ def run(
     cdef float *planes
     if L * L * L != N or R != 2 * n_T or R > MAXR or n_T < 2 or measure_every < 1:
         raise ValueError("inconsistent kernel array shapes")
-    cdef double[::1] cosk = np.cos(2.0 * np.pi * np.arange(L) / L)
-    cdef double[::1] sink = np.sin(2.0 * np.pi * np.arange(L) / L)
+    cdef double[:, ::1] wave = plane_waves(L)
     if n_i == 0 or sweep_stop <= sweep_start:
         return
     cdef int level = ptmc_simd_level()
@@ -325,7 +325,7 @@ def run(
         for inst in prange(n_i, schedule="dynamic"):
             run_instance(&spins[inst, 0, 0], &energy[inst, 0], &perm[inst, 0, 0], &lanes[inst, 0, 0],
                          &xrng[inst, 0], &J6[inst, 0, 0], &nbr[0, 0], &betas[0], &acc[inst, 0, 0],
-                         &bins[inst, 0, 0, 0], &swaps[inst, 0], &snaps[inst, 0, 0, 0], &cosk[0], &sink[0],
+                         &bins[inst, 0, 0, 0], &swaps[inst, 0], &snaps[inst, 0, 0, 0], &wave[0, 0], &wave[1, 0],
                          L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes, level, p_zero,
                          measure_every)
         free(Q)
@@ -376,8 +376,7 @@ def run_multispin(
             or energy.shape[1] != 2 * n_T or ring.shape[1] != MSC_K or acc.shape[0] != 64 * n_g
             or measure_every < 1):
         raise ValueError("inconsistent multispin kernel array shapes")
-    cdef double[::1] cosk = np.cos(2.0 * np.pi * np.arange(L) / L)
-    cdef double[::1] sink = np.sin(2.0 * np.pi * np.arange(L) / L)
+    cdef double[:, ::1] wave = plane_waves(L)
     if n_g == 0 or sweep_stop <= sweep_start:
         return
     cdef int level = ptmc_simd_level()
@@ -386,4 +385,4 @@ def run_multispin(
                            &spins[g, 0, 0], &jbits[g, 0, 0], &nbr[0, 0], &digits[0, 0, 0, 0], &p32[0, 0],
                            &betas[0], &ring[g, 0], &ring_pos[g], &frng[64 * g, 0], &xrng[64 * g, 0],
                            &energy[64 * g, 0], &acc[64 * g, 0, 0], &bins[64 * g, 0, 0, 0],
-                           &swaps[64 * g, 0], &snaps[64 * g, 0, 0, 0], &cosk[0], &sink[0])
+                           &swaps[64 * g, 0], &snaps[64 * g, 0, 0, 0], &wave[0, 0], &wave[1, 0])

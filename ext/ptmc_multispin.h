@@ -43,6 +43,12 @@
 /* Whether sweep u (0-based, of S) is measured when measuring every m-th: the first 2m sweeps (the short early
    log bins), every sweep with u % m == m - 1, and the last one (so no log bin and no window is empty). */
 static inline int ptmc_measured(long u, long S, int m) { return u < 2L * m || u % m == m - 1 || u == S - 1; }
+/* Log bin of 0-based sweep index u (both kernels): bin k holds 2^k <= u < 2^(k+1); u = 0 joins bin 0. */
+static inline int ptmc_log_bin(long u) {
+    int k = 0;
+    for (; u > 1; u >>= 1) ++k;
+    return k;
+}
 /* Four words at once (GCC/Clang vector extension: AVX2 registers, or pairs of SSE2 ones); every operation is
    bitwise, so all instruction-set paths give identical bits. */
 typedef uint64_t msc_v4 __attribute__((vector_size(32)));
@@ -327,8 +333,7 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
             PTMC_NAME(msc_extract)(big, M, nb_cnt, r, val);
             for (int b = 0; b < 64; ++b) en[(long)b * R + r] = (int32_t)(2 * val[b] - 3L * N);
         }
-        int k = 0;
-        for (long v = u; v > 1; v >>= 1) ++k;
+        const int k = ptmc_log_bin(u);
         for (int t = 0; t < n_T * meas; ++t) {
             PTMC_NAME(msc_extract)(big, M, nb_cnt, R + t, val);
             for (int b = 0; b < 64; ++b) {
