@@ -126,14 +126,6 @@ def _negative_window(c):
     c["analysis"]["window"]["gaussian"] = {"min": -0.5, "max": None}
 
 
-def _no_clean(c):
-    c["ml"]["conditions"].remove("clean")
-
-
-def _fig2_not_run(c):
-    c["figures"]["fig2"] = "flip-0.5"
-
-
 def _samples_not_in_blocks(c):
     c["robustness"]["uncertainty"] = {"samples": 7, "blocks": 2}
 
@@ -158,8 +150,6 @@ def _adv_iterations_not_multiple(c):
         (_iterations_not_multiple, "ml.training.iterations"),
         (_empty_analysis_window, "analysis.window.bimodal.min"),
         (_negative_window, "analysis.window.gaussian.min"),
-        (_no_clean, "ml.conditions"),
-        (_fig2_not_run, "figures.fig2"),
         (_samples_not_in_blocks, "robustness.uncertainty.samples"),
         (_adv_iterations_not_multiple, "robustness.adversarial.training.iterations"),
     ],
