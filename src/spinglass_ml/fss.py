@@ -92,12 +92,6 @@ from .simulation import DISORDER_CODE
 
 STREAM_BOOTSTRAP = 3  # after the data pipeline's streams 0-2 (split, flips, shuffle) in spinglass_ml.dataset
 COLLAPSE_NU_BOUNDS = (0.2, 20.0)  # a collapse ν outside this range is reported as "no collapse"
-DEFAULT_SETTINGS = {
-    "bootstrap_samples": 200,
-    "smooth_degree": 3,
-    "grid_points": 201,
-    "min_valid_fraction": 0.8,
-}
 
 
 @dataclass(frozen=True)
@@ -616,9 +610,9 @@ def analyze(
     *,
     quantity: str,
     method: str,
-    smooth_degree: int = DEFAULT_SETTINGS["smooth_degree"],
-    grid_points: int = DEFAULT_SETTINGS["grid_points"],
-    min_valid_fraction: float = DEFAULT_SETTINGS["min_valid_fraction"],
+    smooth_degree: int = 3,
+    grid_points: int = 201,
+    min_valid_fraction: float = 0.8,
 ) -> dict:
     """The whole finite-size-scaling chain of one quantity (see the module docstring): the analysis object.
 
