@@ -335,6 +335,7 @@ def test_figure_config_is_checked_against_the_conditions(tmp_path, mutate, messa
 # ---------------------------------------------------------------- named targets
 # (built, checked and reported on the tiny config in tests/test_workflow.py's end-to-end run)
 FIGURES = ("fig1", "fig2", "fig3", "fig_equilibration", "fig_physics_reference", "fig_dose_response")
+ROBUSTNESS_FIGURES = ("fig_adversarial", "fig_activations", "fig_tradeoff", "fig_uncertainty")
 TABLES = ("table1", "table2", "table3")
 
 
@@ -342,7 +343,7 @@ def test_named_targets_are_listed(tmp_path):
     tiny = str(REPO / "config" / "tiny.yaml")
     code, out = run_snakemake(tmp_path, "--list-target-rules", "--configfile", tiny)
     assert code == 0, out
-    assert set(FIGURES + TABLES) <= set(out.split())
+    assert set(FIGURES + ROBUSTNESS_FIGURES + TABLES) <= set(out.split())
 
 
 CAPTIONS = sorted((REPO / "workflow" / "report").glob("*.rst"))
