@@ -121,6 +121,9 @@ def test_same_seed_same_numbers_and_replicas_per_size():
     r1 = fss.analyze(synthetic_curves(1.1, 1.2, 9, samples=30), quantity="p", method="collapse")
     r2 = fss.analyze(synthetic_curves(1.1, 1.2, 9, samples=30), quantity="p", method="collapse")
     assert json.dumps(r1) == json.dumps(r2)
+    assert (r1["Tc"], r1["Tc_err"], r1["nu"], r1["nu_err"]) == tuple(
+        r1["collapse"][k] for k in ("Tc", "Tc_err", "nu", "nu_err")
+    )
 
 
 def test_prediction_csv_to_curve(tmp_path):

@@ -110,3 +110,7 @@ def test_physics_reference_never_raises_on_bad_data(bimodal_chunks):
         for c in result["crossings"]:  # an estimate or a reason, never both, never neither
             assert (c["T"] is None) != (c["reason"] is None)
         assert result["Tc"] is not None or result["reason"].startswith("T_c: ")
+        largest = result["crossings"][-1]  # headline: T_c of the largest pair, ν of the collapse
+        assert (largest["L1"], largest["L2"]) == (2, 4)
+        assert (result["Tc"], result["Tc_err"]) == (largest["T"], largest["T_err"])
+        assert (result["nu"], result["nu_err"]) == (result["collapse"]["nu"], result["collapse"]["nu_err"])
