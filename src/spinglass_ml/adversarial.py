@@ -33,7 +33,7 @@ import numpy as np
 from .attacks import fgsm, flip_attack, momentum_iterative, pgd, sign_project
 from .dataset import STREAM_SHUFFLE, ExampleIndex, build_index, iter_batches, stream_seed
 from .model import load_model
-from .symmetry import mean_activation_maps, symmetry_violations
+from .symmetry import class_probabilities, mean_activation_maps, symmetry_violations
 
 ATTACKS = ("fgsm", "pgd", "pgd_random_start", "momentum")
 STREAM_ATTACK = 10  # spawn-key stream of the attacks' random starts: (STREAM_ATTACK, L, epsilon index)
@@ -72,13 +72,6 @@ def held_out_examples(index: ExampleIndex, seed: int, limit: int | None) -> Held
         instance=rows["instance"],
         threshold=index.threshold,
     )
-
-
-def _predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """Class probabilities (n, 2) of snapshots x (n, L, L, L), float64."""
-    return np.concatenate(
-        [np.asarray(model.predict_on_batch(x[i : i + 4096, ..., None])) for i in range(0, len(x), 4096)]
-    ).astype(np.float64)
 
 
 def run_attack(
@@ -157,7 +150,7 @@ def evaluate_model(model: keras.Model, test: HeldOutSet, settings: Mapping, seed
     (name -> nested list (m, m, m, channels)).
     """
     L = test.x.shape[1]
-    probs = _predict(model, test.x)
+    probs = class_probabilities(model, test.x)
     correct = probs.argmax(axis=1) == test.y
     near = np.abs(test.T - test.threshold) <= settings["near_tc"]
     epsilons = [float(e) for e in settings["epsilons"]]
@@ -172,10 +165,10 @@ def evaluate_model(model: keras.Model, test: HeldOutSet, settings: Mapping, seed
             x_adv = run_attack(model, name, test.x, test.y, eps, settings, rs_seed)
             if name == "pgd" and eps == report:
                 x_report = x_adv
-            summary = _fooled_summary(_predict(model, x_adv), correct, test, near)
+            summary = _fooled_summary(class_probabilities(model, x_adv), correct, test, near)
             rows["robust_accuracy"].append(summary["accuracy"])
-            rows["robust_accuracy_sign"].append(float(np.mean(
-                _predict(model, sign_project(x_adv, test.x)).argmax(axis=1) == test.y)))  # fmt: skip
+            pred_sign = class_probabilities(model, sign_project(x_adv, test.x)).argmax(axis=1)
+            rows["robust_accuracy_sign"].append(float(np.mean(pred_sign == test.y)))
             for key in ("fooled_confidence", "fooled_near_tc", "fooled_far"):
                 rows[key].append(summary[key])
         attacks[name] = {"settings": attack_settings(name, settings), "epsilon": epsilons, **rows}
@@ -185,7 +178,7 @@ def evaluate_model(model: keras.Model, test: HeldOutSet, settings: Mapping, seed
     fooled_flips = flips[correct & np.isfinite(flips)]
     if x_report is None:
         x_report = run_attack(model, "pgd", test.x, test.y, report, settings, None)
-    pgd_fooled = correct & (_predict(model, x_report).argmax(axis=1) != test.y)
+    pgd_fooled = correct & (class_probabilities(model, x_report).argmax(axis=1) != test.y)
     groups = {
         "ordered": test.x[test.y == 0],
         "disordered": test.x[test.y == 1],

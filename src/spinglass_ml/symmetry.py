@@ -96,14 +96,19 @@ def images(x: np.ndarray, group: str) -> Iterator[tuple[str, np.ndarray]]:
         raise ValueError(f"group: expected one of {GROUPS}, got {group!r}")
 
 
-def high_temperature_probability(model: keras.Model, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """p of class 1 for snapshots x (batch, L, L, L): float64 (batch,)."""
+def class_probabilities(model: keras.Model, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Class probabilities of snapshots x (batch, L, L, L), in batches: float64 (batch, n_classes)."""
     x = np.asarray(x, np.float32)
     out = [
-        np.asarray(model.predict_on_batch(x[i : i + batch_size, ..., None]))[:, 1]
+        np.asarray(model.predict_on_batch(x[i : i + batch_size, ..., None]))
         for i in range(0, len(x), batch_size)
     ]
     return np.concatenate(out).astype(np.float64)
+
+
+def high_temperature_probability(model: keras.Model, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """p of class 1 for snapshots x (batch, L, L, L): float64 (batch,)."""
+    return class_probabilities(model, x, batch_size)[:, 1]
 
 
 def symmetry_violations(model: keras.Model, x: np.ndarray) -> dict[str, dict[str, float]]:
