@@ -5,7 +5,7 @@
 rule table1:
     """Table I: parameters of the Gaussian training data, as configured (with each therm-* condition's sweeps)."""
     input:
-        code=package_module("tables"),
+        code=[package_module(m) for m in ("tables", "poison")],
     output:
         csv=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
         tex="results/tables/table1.tex",
