@@ -16,6 +16,8 @@ except Exception:
     logger.exception("analyze_physics failed")
     raise
 for disorder in ("bimodal", "gaussian"):
+    if "reason" in result[disorder]:  # the data could not be read: no binder/xi entries
+        logger.info("%s: no analysis (%s)", disorder, result[disorder]["reason"])
     for key, entry in result[disorder].items():
         if isinstance(entry, dict):
             logger.info(
