@@ -118,3 +118,40 @@ def test_import_scan_follows_package_modules():
     found = third_party_imports(REPO / "workflow" / "scripts" / "fig_equilibration.py")
     assert {"numpy", "matplotlib", "seaborn", "h5py"} <= found
     assert not found & {"os", "json", "spinglass_ml", "__future__"}
+
+
+def package_imports(script: Path) -> set[str]:
+    """spinglass_ml modules a script imports itself (``from spinglass_ml import a`` or ``spinglass_ml.a``)."""
+    found = set()
+    for node in ast.walk(ast.parse(script.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "spinglass_ml":
+            found |= {alias.name for alias in node.names}
+        else:
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            found |= {n.split(".")[1] for n in names if n.startswith("spinglass_ml.")}
+    return found
+
+
+def declared_modules(name: str) -> set[str]:
+    """Package modules rule `name` declares as inputs: package_module("x"), or a loop over names."""
+    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"^(?=rule )", smk.read_text(), flags=re.MULTILINE)[1:]:
+            if re.match(rf"rule {name}:", block):
+                inputs = re.search(r"^    input:\n(.*?)^    \w+:", block, flags=re.MULTILINE | re.DOTALL)
+                lines = [line for line in inputs.group(1).splitlines() if "package_module(" in line]
+                return {m for line in lines for m in re.findall(r'"(\w+)"', line)}
+    raise KeyError(name)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in rules().items() if "script" in e))
+def test_rule_declares_the_package_modules_its_script_imports(name):
+    """DESIGN.md: a code change reruns the rules whose scripts import the changed module."""
+    used = package_imports(rules()[name]["script"])
+    assert used <= declared_modules(name), f"rule {name} imports {sorted(used - declared_modules(name))}"
+
+
+def test_package_import_scan():
+    assert package_imports(REPO / "workflow" / "scripts" / "fig_dose_response.py") == {"plotting", "poison"}
+    assert declared_modules("fig_equilibration") == {"plotting", "diagnostics", "mcio"}
+    assert declared_modules("simulate") == {"simulation", "mcio", "lattice"}
