@@ -67,6 +67,22 @@ def test_pgd_and_momentum_are_the_closed_form_walk(linear, steps, step_size):
     np.testing.assert_allclose(momentum_iterative(model, x, y, eps, step_size, steps), expected, atol=2e-7)
 
 
+def test_momentum_steps_along_the_accumulated_l1_normalised_gradient(cnn):
+    """MI-FGSM by hand on the CNN (whose gradient's sign changes along the walk, unlike the linear model's):
+    g <- mu g + grad / ||grad||_1 per example, x <- project(x + step sign(g)). Momentum must matter here."""
+    model, x, y = cnn
+    eps, step, steps, mu = 0.3, 0.1, 5, 0.7
+    gradient = gradient_function(model)
+    x_ref, g = x.copy(), np.zeros(x.shape)
+    for _ in range(steps):
+        grad = gradient(tf.constant(x_ref), tf.constant(y, tf.int32)).numpy().astype(np.float64)
+        g = mu * g + grad / np.abs(grad).sum(axis=(1, 2, 3), keepdims=True)
+        x_ref = np.clip(x_ref + np.float32(step) * np.sign(g).astype(np.float32), x - eps, x + eps)
+        x_ref = np.clip(x_ref, -1, 1)
+    np.testing.assert_allclose(momentum_iterative(model, x, y, eps, step, steps, decay=mu), x_ref, atol=1e-6)
+    assert np.any(np.abs(x_ref - pgd(model, x, y, eps, step, steps)) > 0.05)
+
+
 def test_probability_loss_is_masked_below_its_floor_and_logit_loss_is_not(linear_model):
     """Confidently wrong (p_y = 4e-18 < PROB_FLOOR): the floored probability loss has no gradient and FGSM on
     it does nothing, while the logit loss still gives the closed-form step sign(d) (1 - 2 y) = +1."""
