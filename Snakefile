@@ -53,11 +53,18 @@ rule all:
         "results/analysis/physics_reference.json",
         "results/tables/summary.csv",
         figure_outputs(
-            "fig1", "fig2", "fig3", "fig_equilibration", "fig_physics_reference", "fig_dose_response"
+            "fig1",
+            "fig2",
+            "fig3",
+            "fig_equilibration",
+            "fig_physics_reference",
+            "fig_dose_response",
+            "fig_adversarial",
+            "fig_activations",
+            "fig_tradeoff",
+            "fig_uncertainty",
         ),
         table_outputs("table1", "table2", "table3"),
-        figure_outputs("fig_tradeoff", "fig_uncertainty"),
-        figure_outputs("fig_adversarial", "fig_activations"),
 
 
 rule mc:
