@@ -21,8 +21,10 @@ from spinglass_ml.simulation import (
     STREAM_MC,
     instance_couplings,
     instance_seed,
+    kernel_path,
     log_bin_counts,
     measured_sweeps,
+    n_log_bins,
     run_pt,
     simulate_chunk,
     temperature_grid,
@@ -134,6 +136,28 @@ def test_measured_sweeps():
     for sweeps in (2, 3, 9, 66, 1000, 1025):
         assert np.all(log_bin_counts(sweeps) > 0) and window_count(sweeps) > 0
     assert log_bin_counts(66)[-1] == 1 and window_count(1024) == 512 // 4
+
+
+@pytest.mark.parametrize("kernel", ["plain", "auto"])
+@pytest.mark.parametrize("sweeps", [9, 66, 101])
+def test_kernels_measure_the_sweeps_measured_sweeps_counts(kernel, sweeps):
+    """The C rule (ptmc_measured, ptmc_log_bin, the window start) and the Python counts that divide the sums
+    must pick the same sweeps, or every average is off by a factor. A ferromagnet started aligned at T <= 0.02
+    never flips (exp(-4 / 0.02) rounds to 0), so each measured sweep adds exactly e = -3 per spin: the sums
+    divided by -3 are the kernel's own counts, per log bin and in the window, on both paths."""
+    L, T = 3, np.array([0.01, 0.02])
+    J = np.ones((2, 3, L, L, L))
+    seeds = [instance_seed(1, "bimodal", L, i, STREAM_MC) for i in range(2)]
+    multispin, start, advance = kernel_path(J, T, sweeps, 1, seeds, 1, kernel)
+    assert multispin == (kernel == "auto")
+    state = start()
+    state.spins[...] = 0 if multispin else 1  # multispin bit 0 is spin +1
+    state.energy[...] = -3 * L**3
+    advance(state, sweeps)
+    counts = np.broadcast_to(log_bin_counts(sweeps), (len(seeds), T.size, n_log_bins(sweeps)))
+    np.testing.assert_array_equal(state.bins[: len(seeds), 0] / -3.0, counts)
+    np.testing.assert_array_equal(state.bins[: len(seeds), 1], counts)  # link overlap 1 at every measurement
+    np.testing.assert_array_equal(state.acc[: len(seeds), 0] / -3.0, window_count(sweeps))
 
 
 def test_output_invariants():
