@@ -41,7 +41,9 @@ def quadrature_moments(phi, dphi, lo, hi):
     dx = np.sqrt(np.trapezoid((x - mean) ** 2 * w2, x) / norm)
     p_mean = np.trapezoid(phi(x) * dphi(x), x) / norm
     dp = np.sqrt(np.trapezoid(dphi(x) ** 2, x) / norm - p_mean**2)
-    return {"beta": norm, "x_mean": mean, "dx": dx, "dp": dp, "product": dx * dp}
+    boundary = BOUND + np.trapezoid((x - mean) * phi(x) * dphi(x), x) / norm
+    return {"beta": norm, "x_mean": mean, "dx": dx, "p_mean": p_mean, "dp": dp, "product": dx * dp,
+            "boundary": boundary}  # fmt: skip
 
 
 SEED = np.random.SeedSequence(2022)
@@ -78,6 +80,21 @@ def test_two_bump_packet_exceeds_the_bound_as_quadrature_says():
         assert np.all(np.abs(got - exact[name]) < 5 * err), (name, got, err, exact[name])
     assert np.all(m.product[0] > BOUND + 5 * m.product_err[0])
     assert abs(m.beta[0] - exact["beta"] ** d) < 5 * m.beta_err[0]
+
+
+def test_truncated_packet_has_face_terms_as_quadrature_says():
+    """A Gaussian cut by the lower face: <p> = (psi^2(hi) - psi^2(lo)) / 2 and B are face terms, far from 0
+    here; every moment agrees with 1D quadrature and the box bound |1/2 - B| holds."""
+    sigma, d, lo, hi = 0.3, 2, -0.2, 1.2
+    phi, dphi = gaussian(sigma)
+    m = packet_moments(product_packet(phi, dphi), lo * np.ones(d), hi * np.ones(d), 200_000, SEED,
+                       batch_size=20_000)  # fmt: skip
+    exact = quadrature_moments(phi, dphi, lo, hi)
+    assert exact["p_mean"] < -0.5 and exact["boundary"] > 0.1  # the face terms do not vanish
+    for name in ("x_mean", "dx", "p_mean", "dp", "product", "boundary"):
+        got, err = getattr(m, name)[0], getattr(m, name + "_err")[0]
+        assert np.all(np.abs(got - exact[name]) < 5 * err), (name, got, err, exact[name])
+    assert np.all(m.product[0] >= m.lower_bound[0] - 1e-12)
 
 
 def test_normalisation_with_the_estimated_beta():
