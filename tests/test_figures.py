@@ -355,3 +355,22 @@ def test_report_captions_are_valid_rst(caption):
     docutils_core = pytest.importorskip("docutils.core")
     settings = {"report_level": 2, "halt_level": 2, "warning_stream": False}
     docutils_core.publish_string(caption.read_text(), writer="html", settings_overrides=settings)
+
+
+# ---------------------------------------------------------------- robustness figures
+def test_adversarial_accuracies_carry_binomial_error_bars():
+    """Panels (a) and (b) draw each robust accuracy with sqrt(a (1 - a) / n), n the test examples of its L."""
+    eps, k = np.array([0.0, 0.1, 0.5]), np.arange(3)
+    acc = np.array([0.9, 0.6, 0.5])
+    by_model = {"clean": (eps, acc), "adv-0.5": (eps, acc[::-1])}
+    by_flips = {4: {m: (k, a) for m, (_, a) in by_model.items()}}
+    by_T = {"clean": (np.array([1.0, 1.2]), np.array([0.2, np.nan]))}
+    fig = plotting.adversarial_figure(
+        {4: by_model}, by_flips, by_T, threshold=0.95, report_epsilon=0.1, L_temperature=4, majority=0.5,
+        n_test={4: 100},
+    )  # fmt: skip
+    for ax in fig.axes[:2]:
+        clean = next(c for c in ax.containers if c.get_label() == "L = 4, clean")
+        segments = clean.lines[2][0].get_segments()
+        half = np.array([abs(s[1, 1] - s[0, 1]) / 2 for s in segments])
+        assert np.allclose(half, np.sqrt(acc * (1 - acc) / 100))

@@ -111,6 +111,12 @@ def errorbar(ax: Axes, x: np.ndarray, y: np.ndarray, yerr: np.ndarray | None, **
     return ax.errorbar(x[keep], y[keep], yerr=err, **kwargs)
 
 
+def binomial_err(accuracy: np.ndarray, n: int) -> np.ndarray:
+    """Standard error ``sqrt(a (1 - a) / n)`` of fractions ``accuracy`` (n,) measured on ``n`` examples."""
+    accuracy = np.asarray(accuracy, float)
+    return np.sqrt(accuracy * (1 - accuracy) / n)
+
+
 def panel_label(ax: Axes, label: str) -> None:
     """Panel letter, e.g. "(a)", above the top-left corner (outside the data)."""
     ax.set_title(label, loc="left", fontweight="bold")
@@ -626,7 +632,7 @@ def tradeoff(
                 continue
             for k, (key, label) in enumerate(TRADEOFF_SERIES):
                 acc = np.asarray(series[key], float)
-                errorbar(ax, series["epoch"], acc, np.sqrt(acc * (1 - acc) / n_test[L]), color=PALETTE[k],
+                errorbar(ax, series["epoch"], acc, binomial_err(acc, n_test[L]), color=PALETTE[k],
                          marker=MARKERS[k], linestyle="-", label=label)  # fmt: skip
             ax.axhline(majority[L], color=PALETTE[-1], linewidth=0.6, linestyle=":", label="constant guess")
             ax.set_title(f"L = {L}, {MODEL_STYLES[model][1]}")
@@ -724,6 +730,7 @@ def adversarial_figure(
     L_temperature: int,
     majority: float,
     attack: str = "pgd",
+    n_test: Mapping[int, int] | None = None,
 ) -> Figure:
     """Robust accuracy of the clean and adversarially trained classifiers.
 
@@ -737,6 +744,7 @@ def adversarial_figure(
     majority : accuracy of the constant prediction of the more frequent class (dotted line in (a), (b)):
         a robust accuracy at or below it means the attack has left the model nothing
     attack : the continuous attack, a key of :data:`ATTACK_LABELS`, for the axis labels
+    n_test : test examples per L: binomial error bars on (a) and (b), as in :func:`tradeoff` (None: none)
 
     Panel (a): robust accuracy against epsilon (symmetric-log axis, so epsilon = 0, the clean accuracy,
     shows); (b) against the number of flipped sites; (c) the fooled fraction per temperature. One colour
@@ -751,8 +759,9 @@ def adversarial_figure(
     ):
         for L, by_model in sorted(data.items()):
             for model, (x, acc) in by_model.items():
-                ax.plot(x, acc, color=colors[L][0], marker=colors[L][1], linestyle=_model_style(model),
-                        label=f"L = {L}, {model}")  # fmt: skip
+                err = None if n_test is None else binomial_err(acc, n_test[L])
+                errorbar(ax, x, acc, err, color=colors[L][0], marker=colors[L][1],
+                         linestyle=_model_style(model), label=f"L = {L}, {model}")  # fmt: skip
         ax.axhline(majority, color=PALETTE[-1], linewidth=0.6, linestyle=":", label="constant guess")
         ax.set_xlabel(xlabel)
         ax.set_ylim(-0.02, 1.02)

@@ -40,6 +40,7 @@ fig = plotting.adversarial_figure(
     L_temperature=largest["L"],
     majority=max(max(f, 1 - f) for f in (d["test_set"]["label_1_fraction"] for d in docs)),
     attack=attack,
+    n_test={d["L"]: d["test_set"]["examples"] for d in docs},
 )
 plotting.save(fig, snakemake.output.pdf, snakemake.output.png)
 logger.info("wrote %s", snakemake.output.pdf)
