@@ -251,7 +251,7 @@ def test_figures_of_a_failed_analysis_say_why(tmp_path):
     assert_images(*plotting.save(fig, tmp_path / "f.pdf"))
     fig = plotting.probability_figure(FAILED, "flip-0.1", (None, None, "clean"))
     assert "need at least two sizes" in _texts(fig)
-    plotting.save(fig, tmp_path / "g.pdf")
+    assert_images(*plotting.save(fig, tmp_path / "g.pdf"))
 
 
 def test_probability_figure_marks_its_tc_and_the_reference():
