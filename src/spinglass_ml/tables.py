@@ -59,7 +59,7 @@ def mc_table(ensemble: Mapping, disorder: str, conditions: Sequence[str] = ()) -
     """
     caption = MC_CAPTIONS[disorder] + " Sweeps N_sw per replica; N_con overlap snapshots per instance and T."
     temps = ensemble["temperatures"]
-    therm = [parse_condition(c) for c in conditions if c.startswith("therm-")]
+    therm = [c for c in map(parse_condition, conditions) if c.kind == "therm"]
     header = MC_HEADER + tuple(f"N_sw {c}" for c in therm)
     latex = MC_LATEX_HEADER + tuple(rf"$N_{{\rm sw}}$ ({c})" for c in therm)
     rows = [
