@@ -7,8 +7,9 @@ import numpy as np
 
 from spinglass_ml import plotting
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+logging.basicConfig(filename=snakemake.log[0], level=logging.WARNING, format="%(asctime)s %(message)s")
 logger = logging.getLogger(snakemake.rule)
+logger.setLevel(logging.INFO)  # the rule's own lines; libraries (fontTools) only warnings
 
 doc = max((json.loads(open(path).read()) for path in snakemake.input.json), key=lambda d: d["L"])
 maps = {
