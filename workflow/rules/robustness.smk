@@ -1,6 +1,7 @@
 # Robustness extensions of the CNN: adversarial attacks, and the accuracy-robustness trade-off with the
 # neural-packet uncertainty relation. Each section belongs to one stage; rules only call the package.
 
+
 # ---------------------------------------------------------------- adversarial
 rule adversarial:
     """FGSM, PGD (with and without random start), MI-FGSM and greedy site flips against the clean and every
@@ -39,8 +40,11 @@ rule fig_adversarial:
         code=package_module("plotting"),
     output:
         pdf="results/figures/fig_adversarial.pdf",
-        png=report("results/figures/fig_adversarial.png", caption="../report/fig_adversarial.rst",
-                   category="Robustness"),
+        png=report(
+            "results/figures/fig_adversarial.png",
+            caption="../report/fig_adversarial.rst",
+            category="Robustness",
+        ),
     log:
         "results/logs/figures/fig_adversarial.log",
     conda:
@@ -59,8 +63,11 @@ rule fig_activations:
         code=package_module("plotting"),
     output:
         pdf="results/figures/fig_activations.pdf",
-        png=report("results/figures/fig_activations.png", caption="../report/fig_activations.rst",
-                   category="Robustness"),
+        png=report(
+            "results/figures/fig_activations.png",
+            caption="../report/fig_activations.rst",
+            category="Robustness",
+        ),
     log:
         "results/logs/figures/fig_activations.log",
     conda:
@@ -108,8 +115,9 @@ rule fig_tradeoff:
         code=package_module("plotting"),
     output:
         pdf="results/figures/fig_tradeoff.pdf",
-        png=report("results/figures/fig_tradeoff.png", caption="../report/fig_tradeoff.rst",
-                   category="Robustness"),
+        png=report(
+            "results/figures/fig_tradeoff.png", caption="../report/fig_tradeoff.rst", category="Robustness"
+        ),
     log:
         "results/logs/figures/fig_tradeoff.log",
     conda:
@@ -126,8 +134,11 @@ rule fig_uncertainty:
         code=package_module("plotting"),
     output:
         pdf="results/figures/fig_uncertainty.pdf",
-        png=report("results/figures/fig_uncertainty.png", caption="../report/fig_uncertainty.rst",
-                   category="Robustness"),
+        png=report(
+            "results/figures/fig_uncertainty.png",
+            caption="../report/fig_uncertainty.rst",
+            category="Robustness",
+        ),
     log:
         "results/logs/figures/fig_uncertainty.log",
     conda:
