@@ -18,7 +18,8 @@ over neighbouring temperatures for each chain, then measurements (on the sweeps 
 ``spinglass_ml.simulation.measured_sweeps``; snapshots on their own schedule). A flip with energy change
 dE != 0 is accepted with probability min(1, exp(-beta dE)), a zero-field flip (dE = 0) with probability
 ``p_zero`` (see ``spinglass_ml.lattice.zero_field_flip_probability``). ±1 couplings at L >= 3 take the
-multispin path instead (``ptmc_multispin.h``, ``run_multispin``).
+multispin path instead (``ptmc_multispin.h``, ``run_multispin``). ``run(..., plain=True)`` replaces the
+vectorised sweep by ``sweep_plain``, the scalar reference (``kernel="plain"`` in ``spinglass_ml.simulation``).
 """
 
 import numpy as np
@@ -49,7 +50,7 @@ cdef extern from *:
        one portable binary serves login and compute nodes alike. All paths give bit-identical results: the
        same operations per lane, and no FMA (-ffp-contract=off). SPINGLASS_KERNEL_BASELINE=1 in the
        environment forces the baseline path, SPINGLASS_KERNEL_AVX2=1 caps it at AVX2. The inlining
-       attributes differ from the baseline's because GCC 12 vectorises the plain path's loop only with
+       attributes differ from the baseline's because GCC 12 vectorises the simd path's loop only with
        these (checked with -fopt-info-vec; the benchmark shows the effect). */
     #if defined(__x86_64__) && defined(__GNUC__)
     #define PTMC_NAME(f) ptmc_##f##_avx512
@@ -153,12 +154,44 @@ cdef plane_waves(int L):
     return np.ascontiguousarray([np.cos(x), np.sin(x)])
 
 
+cdef void sweep_plain(int N, int R, float *spins, const int32_t *nbr, const float *J6, const float *beta,
+                      float p0, uint32_t *lanes, float *de) noexcept nogil:
+    """The plain path's sweep, the slow and obviously correct reference of ``ptmc_sweep``: one spin of one
+    configuration at a time, and exp(-beta dE) from libm in double precision. It draws the same random number
+    per attempt from the same lane and computes dE with the same float32 operations, so it runs the same
+    Markov chain as the vectorised path up to the rounding of the exponential."""
+    cdef int r, i, k
+    cdef float h, s, d
+    cdef double p
+    cdef float u
+    cdef const int32_t *nb
+    for r in range(R):
+        de[r] = 0.0
+        for i in range(N):
+            nb = nbr + 6 * i
+            h = J6[6 * i] * spins[nb[0] * R + r]
+            for k in range(1, 6):
+                h = h + J6[6 * i + k] * spins[nb[k] * R + r]
+            s = spins[i * R + r]
+            d = 2.0 * s * h
+            u = ptmc_uniform(lanes + r, lanes + R + r, lanes + 2 * R + r, lanes + 3 * R + r)
+            if d < 0.0:
+                p = 1.0
+            elif d == 0.0:
+                p = p0
+            else:
+                p = exp(-(<double> beta[r]) * d)
+            if u < p:
+                spins[i * R + r] = -s
+                de[r] += d
+
+
 cdef void run_instance(
     float *spins, double *energy, int32_t *perm, uint32_t *lanes, uint32_t *xrng,
     const float *J6, const int32_t *nbr, const double *betas, double *acc, double *bins,
     double *swaps, int8_t *snaps, const double *cosk, const double *sink,
     int L, int n_T, int n_bins, long sweep_start, long sweep_stop, long sweeps_total, int n_con,
-    float *Q, float *planes, int level, float p_zero, int every,
+    float *Q, float *planes, int level, float p_zero, int every, bint plain,
 ) noexcept nogil:
     """Advance one instance from sweep_start to sweep_stop (0-based, exclusive); see run() for layouts."""
     cdef int N = L * L * L
@@ -187,7 +220,10 @@ cdef void run_instance(
             beta_slot[perm[c * n_T + t]] = <float> betas[t]
 
     for u in range(sweep_start, sweep_stop):
-        ptmc_sweep(level, N, R, spins, nbr, J6, beta_slot, p_zero, lanes, de)
+        if plain:
+            sweep_plain(N, R, spins, nbr, J6, beta_slot, p_zero, lanes, de)
+        else:
+            ptmc_sweep(level, N, R, spins, nbr, J6, beta_slot, p_zero, lanes, de)
         for r in range(R):
             energy[r] += de[r]
 
@@ -297,6 +333,7 @@ def run(
     float p_zero,                     #                           flip probability of a zero-field spin
     int measure_every,                #                           measure on the sweeps ptmc_measured picks
     int num_threads,
+    bint plain=False,                 #                           the scalar reference sweep (sweep_plain)
 ):
     """Advance every instance from sweep_start to sweep_stop (0-based sweep indices, exclusive).
 
@@ -327,7 +364,7 @@ def run(
                          &xrng[inst, 0], &J6[inst, 0, 0], &nbr[0, 0], &betas[0], &acc[inst, 0, 0],
                          &bins[inst, 0, 0, 0], &swaps[inst, 0], &snaps[inst, 0, 0, 0], &wave[0, 0], &wave[1, 0],
                          L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes, level, p_zero,
-                         measure_every)
+                         measure_every, plain)
         free(Q)
         free(planes)
 

@@ -85,14 +85,14 @@ def test_auto_chooses_multispin_only_for_bimodal_couplings_beyond_L2(ring_coupli
     bimodal = np.stack([instance_couplings(1, "bimodal", 3, i) for i in range(2)])
     assert multispin_applies(bimodal)
     assert not multispin_applies(np.stack([instance_couplings(1, "gaussian", 3, i) for i in range(2)]))
-    assert not multispin_applies(ring_couplings[None])  # L = 2: the plain path
+    assert not multispin_applies(ring_couplings[None])  # L = 2: the simd path
     seeds = [instance_seed(1, "bimodal", 3, i, STREAM_MC) for i in range(2)]
     auto = run_pt(bimodal, BIMODAL_T, 64, 2, seeds, threads=1)
-    plain = run_pt(bimodal, BIMODAL_T, 64, 2, seeds, threads=1, kernel="plain")
-    assert not np.array_equal(auto["energy"], plain["energy"])  # different streams: a different path ran
+    simd = run_pt(bimodal, BIMODAL_T, 64, 2, seeds, threads=1, kernel="simd")
+    assert not np.array_equal(auto["energy"], simd["energy"])  # different streams: a different path ran
     L2 = np.repeat(ring_couplings[None].astype(np.float32), 2, axis=0)
     a2 = run_pt(L2, BIMODAL_T, 64, 2, seeds, threads=1)
-    p2 = run_pt(L2, BIMODAL_T, 64, 2, seeds, threads=1, kernel="plain")
+    p2 = run_pt(L2, BIMODAL_T, 64, 2, seeds, threads=1, kernel="simd")
     for key in a2:
         np.testing.assert_array_equal(a2[key], p2[key], err_msg=key)
     with pytest.raises(ValueError, match="^kernel"):
@@ -101,9 +101,10 @@ def test_auto_chooses_multispin_only_for_bimodal_couplings_beyond_L2(ring_coupli
 
 @pytest.mark.parametrize("L", [3, 4])
 def test_multispin_agrees_with_plain_kernel(L):
-    """96 ±J samples (two words, the second partly padding), both paths from the same couplings: the
-    per-sample differences of every window average have mean zero within 4.5 standard errors at each of the
-    6 temperatures and 6 observables (false failure about 2.5e-4 for new seeds)."""
+    """96 ±J samples (two words, the second partly padding), the multispin path and the scalar reference
+    (``kernel="plain"``) from the same couplings: the per-sample differences of every window average have
+    mean zero within 4.5 standard errors at each of the 6 temperatures and 6 observables (false failure
+    about 2.5e-4 for new seeds)."""
     n = 96
     J = np.stack([instance_couplings(9, "bimodal", L, i) for i in range(n)])
     seeds = [instance_seed(9, "bimodal", L, i, STREAM_MC) for i in range(n)]

@@ -6,13 +6,14 @@ Usage::
     python -m spinglass_ml.benchmark --sizes 8 --seconds 0.5 --json bench.json
 
 Paths: ``numpy`` (``spinglass_ml.reference``, the same algorithm as a vectorised NumPy checkerboard, the
-baseline), ``plain`` (the kernel's plain path, ``kernel="plain"``) and, for bimodal couplings, ``multispin``
-(the default path there). Every figure is the median over ``--repeats`` of the time of whole
-parallel-tempering runs of S sweeps (Metropolis sweeps, replica exchange and all measurements, half of the
-sweeps in the measurement window) divided by instances x 2 n_T x L^3 x S; for the kernel paths only the
-kernel calls are timed (set-up of couplings and initial states excluded), the NumPy runs are timed whole.
-The multispin path runs 64 instances per word, so it is timed with 64 instances per thread (one full word
-each). Ratios are taken within one run, so they hold when the machine's speed drifts between runs.
+baseline), the kernel's ``plain`` (scalar reference) and ``simd`` paths and, for bimodal couplings,
+``multispin`` (the default path there; see ``spinglass_ml.simulation``). Every figure is the median over
+``--repeats`` of the time of whole parallel-tempering runs of S sweeps (Metropolis sweeps, replica exchange
+and all measurements, half of the sweeps in the measurement window) divided by instances x 2 n_T x L^3 x S;
+for the kernel paths only the kernel calls are timed (set-up of couplings and initial states excluded), the
+NumPy runs are timed whole. The multispin path runs 64 instances per word, so it is timed with 64 instances
+per thread (one full word each). Ratios are taken within one run, so they hold when the machine's speed
+drifts between runs; "x plain" compares with the plain path at the same thread count.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def _kernel_run(J, T, seeds, threads: int, kernel: str) -> Callable[[int], float
 def _kernel_row(path, disorder, L, T, instances, threads, seconds, repeats) -> dict:
     J = np.stack([instance_couplings(1, disorder, L, i) for i in range(instances)])
     seeds = [instance_seed(1, disorder, L, i, STREAM_MC) for i in range(instances)]
-    kernel = "auto" if path == "multispin" else "plain"
+    kernel = "auto" if path == "multispin" else path
     run = _kernel_run(J, T, seeds, threads, kernel)
     ns = _time_per_attempt(run, instances * T.size * 2 * L**3, seconds, repeats)
     return dict(path=path, disorder=disorder, L=L, threads=threads, ns_per_attempt=ns)
@@ -84,13 +85,14 @@ def _kernel_row(path, disorder, L, T, instances, threads, seconds, repeats) -> d
 
 def benchmark(sizes=(8, 16), n_T: int = 20, instances: int = 4, seconds: float = 1.5, repeats: int = 3,
               max_threads: int | None = None) -> list[dict]:  # fmt: skip
-    """Rows ``{path, disorder, L, threads, ns_per_attempt, speedup_vs_numpy}`` for every combination;
-    ``instances`` per run for the numpy and plain paths, 64 per thread for the multispin path."""
+    """Rows ``{path, disorder, L, threads, ns_per_attempt, speedup_vs_numpy, speedup_vs_plain}`` for every
+    combination; ``instances`` per run for the numpy, plain and simd paths, 64 per thread for the multispin
+    path. speedup_vs_plain compares with the plain path at the same thread count."""
     max_threads = max_threads or available_cpus()
     rows = []
     for disorder, (tmin, tmax) in TEMPERATURES.items():
         T = temperature_grid(tmin, tmax, n_T)
-        paths = ["plain", "multispin"] if disorder == "bimodal" else ["plain"]
+        paths = ["plain", "simd", "multispin"] if disorder == "bimodal" else ["plain", "simd"]
         for L in sizes:
             J = np.stack([instance_couplings(1, disorder, L, i) for i in range(instances)])
             base = _time_per_attempt(_numpy_run(J, T), instances * 2 * n_T * L**3, seconds, repeats)
@@ -99,8 +101,11 @@ def benchmark(sizes=(8, 16), n_T: int = 20, instances: int = 4, seconds: float =
                 for threads in sorted({1, max_threads}):
                     n = LANES * threads if path == "multispin" else instances
                     block.append(_kernel_row(path, disorder, L, T, n, threads, seconds, repeats))
+            plain = {r["threads"]: r["ns_per_attempt"] for r in block if r["path"] == "plain"}
             for r in block:
                 r["speedup_vs_numpy"] = base / r["ns_per_attempt"]
+                kernel = r["path"] != "numpy"
+                r["speedup_vs_plain"] = plain[r["threads"]] / r["ns_per_attempt"] if kernel else None
             rows += block
     return rows
 
@@ -116,10 +121,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", help="also write the rows to this JSON file")
     a = p.parse_args(argv)
     rows = benchmark(a.sizes, a.temperatures, a.instances, a.seconds, a.repeats, a.threads)
-    print(f"{'path':<10} {'disorder':<9} {'L':>3} {'threads':>7} {'ns/attempt':>11} {'x numpy':>8}")
+    print(f"{'path':<10} {'disorder':<9} {'L':>3} {'threads':>7} {'ns/attempt':>11} {'x numpy':>8} "
+          f"{'x plain':>8}")  # fmt: skip
     for r in rows:
+        vs_plain = "" if r["speedup_vs_plain"] is None else f"{r['speedup_vs_plain']:.1f}"
         print(f"{r['path']:<10} {r['disorder']:<9} {r['L']:>3} {r['threads']:>7} "
-              f"{r['ns_per_attempt']:>11.3f} {r['speedup_vs_numpy']:>8.1f}")  # fmt: skip
+              f"{r['ns_per_attempt']:>11.3f} {r['speedup_vs_numpy']:>8.1f} {vs_plain:>8}")  # fmt: skip
     kernel = {
         (r["path"], r["disorder"], r["L"], r["threads"]): r["ns_per_attempt"]
         for r in rows

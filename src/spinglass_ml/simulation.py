@@ -9,12 +9,21 @@ from ``SeedSequence(s, spawn_key=(d, L, i, 0))`` and its Monte Carlo randomness 
 xoshiro128+ lane per configuration, the exchange stream) from ``spawn_key=(d, L, i, 1)``. Couplings are
 therefore the same for any number of sweeps, and results do not depend on chunking or thread count.
 
-Kernels. ``kernel="auto"`` (the default) takes the multispin-coded path (``ext/ptmc_multispin.h``: 64
-instances per machine word, each with its own random streams and its own replica exchanges) when every
-coupling is ±1 and L >= 3, and the plain path (``ext/ptmc_sweep.h``: one instance at a time, float32 spins)
-otherwise; ``kernel="plain"`` forces the plain path, for comparison. L = 2 stays on the plain path: its +1 and
--1 neighbours coincide, and its zero-field flips need probability 1/2 (``lattice``). The two paths sample the
-same distribution but draw different random numbers, so their data agree statistically, not bit for bit.
+Kernels. Three paths sample the same distribution:
+
+* ``simd`` (``ext/ptmc_sweep.h``): one instance at a time, float32 spins, the update of a site vectorised over
+  its 2 n_T configurations, exp(-beta dE) from a float32 polynomial (relative error < 4e-7);
+* ``multispin`` (``ext/ptmc_multispin.h``): ±1 couplings only, L >= 3; 64 instances per machine word, each
+  with its own random streams and its own replica exchanges;
+* ``plain`` (``sweep_plain`` in ``ext/ptmc.pyx``): the scalar reference, one spin of one configuration at a
+  time with exp from libm in double precision, for tests and comparisons.
+
+``kernel="auto"`` (the default) takes the multispin path when every coupling is ±1 and L >= 3 and the simd
+path otherwise; ``kernel="simd"`` and ``kernel="plain"`` force those paths. L = 2 never takes the multispin
+path: its +1 and -1 neighbours coincide, and its zero-field flips need probability 1/2 (``lattice``). The
+plain and simd paths draw the same random numbers, so their chains coincide until an acceptance falls within
+the exponential's rounding; the multispin path draws different ones. Data of different paths therefore agree
+statistically, not bit for bit.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from .lattice import (
 
 DISORDER_CODE = {"gaussian": 0, "bimodal": 1}
 MEASURE_EVERY = 4  # measure on every 4th sweep (plus the first 8 and the last): see measured_sweeps
-KERNELS = ("auto", "plain")
+KERNELS = ("auto", "simd", "plain")
 LANES = 64  # instances per multispin word
 STREAM_COUPLINGS, STREAM_MC = 0, 1
 MAX_TEMPERATURES = 256  # the kernel holds 2 n_T slots per instance, at most 512
@@ -328,8 +337,9 @@ def load_checkpoint(
     return cls(**kw)
 
 
-def _plain_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads):
-    """Initial state and advance(state, stop) of the plain kernel."""
+def _slot_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, plain):
+    """Initial state and advance(state, stop) of the one-instance-at-a-time kernel: the simd path, or with
+    ``plain`` its scalar reference sweep."""
     n_i, L, N = couplings.shape[0], couplings.shape[-1], couplings.shape[-1] ** 3
     J6 = np.stack([neighbour_couplings(c) for c in couplings]) if n_i else np.zeros((0, N, 6), np.float32)
     nbr, betas, p_zero = neighbour_table(L), 1.0 / temperatures, zero_field_flip_probability(L)
@@ -338,7 +348,7 @@ def _plain_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads):
         _ptmc.run(
             state.spins, state.energy, state.perm, state.lanes, state.xrng, J6, nbr, betas,
             state.acc, state.bins, state.swaps, state.snaps, state.sweeps_done, stop, sweeps, p_zero,
-            MEASURE_EVERY, threads,
+            MEASURE_EVERY, threads, plain,
         )  # fmt: skip
         state.sweeps_done = stop
 
@@ -367,11 +377,14 @@ def _multispin_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads):
 
 
 def kernel_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, kernel="auto"):
-    """The kernel ``run_pt`` takes for these arguments (validated there): ``(multispin, start, advance)``,
-    ``start()`` the initial state, ``advance(state, stop)`` runs the kernel up to sweep ``stop``."""
-    multispin = kernel == "auto" and couplings.shape[0] > 0 and multispin_applies(couplings)
-    path = _multispin_path if multispin else _plain_path
-    return (multispin, *path(couplings, temperatures, sweeps, n_con, mc_seeds, threads))
+    """The kernel ``run_pt`` takes for these arguments (validated there): ``(path, start, advance)``, path
+    one of "multispin", "simd", "plain" (module docstring), ``start()`` the initial state,
+    ``advance(state, stop)`` runs the kernel up to sweep ``stop``."""
+    args = (couplings, temperatures, sweeps, n_con, mc_seeds, threads)
+    if kernel == "auto" and couplings.shape[0] > 0 and multispin_applies(couplings):
+        return ("multispin", *_multispin_path(*args))
+    path = "plain" if kernel == "plain" else "simd"
+    return (path, *_slot_path(*args, plain=path == "plain"))
 
 
 def run_pt(
@@ -398,7 +411,8 @@ def run_pt(
     n_con : overlap snapshots per (instance, temperature), evenly spaced over the window
     mc_seeds : one ``SeedSequence`` per instance for its Monte Carlo randomness
     threads : OpenMP threads (default: the CPUs this process may use); results do not depend on it
-    kernel : "auto" (multispin path for ±1 couplings at L >= 3, else plain) or "plain"; see module docstring
+    kernel : "auto" (multispin path for ±1 couplings at L >= 3, else simd), "simd" or "plain"; see the
+        module docstring
     checkpoint_path : where to save the state every ``checkpoint_interval`` seconds; if it holds the
         state of this exact run, the run resumes from it (bit-identical to an uninterrupted run)
     progress : called with a one-line report about every ``progress_interval`` seconds
@@ -421,8 +435,8 @@ def run_pt(
     sweeps, n_con = int(sweeps), int(n_con)
     L = couplings.shape[-1]
 
-    multispin, start, advance = kernel_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, kernel)
-    path = "_multispin_path" if multispin else "_plain_path"  # names kept: checkpoints stay valid
+    path, start, advance = kernel_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, kernel)
+    multispin = path == "multispin"
     fp = _fingerprint(couplings, temperatures, sweeps, n_con, mc_seeds, path)
     cls = MultispinState if multispin else PTState
     state = load_checkpoint(checkpoint_path, fp, cls) if checkpoint_path else None
