@@ -106,8 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     head = ("L", "streaming ex/s", "cached ex/s", "in-memory ex/s", "ratio", "cached")
     print(" ".join(f"{h:>{w}}" for h, w in zip(head, (3, 15, 12, 15, 6, 6), strict=True)))
     for r in benchmark(a.sizes, steps):
-        print(f"{r['L']:>3} {r['streaming']:>15.0f} {r['cached']:>12.0f} {r['in_memory']:>15.0f} "
-              f"{r['ratio']:>6.2f} {r['ratio_cached']:>6.2f}")
+        print(
+            f"{r['L']:>3} {r['streaming']:>15.0f} {r['cached']:>12.0f} {r['in_memory']:>15.0f} "
+            f"{r['ratio']:>6.2f} {r['ratio_cached']:>6.2f}"
+        )
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
