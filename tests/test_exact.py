@@ -1,4 +1,5 @@
-"""Exact enumeration on L = 2 against limits, hand-made samples, independent formulas, a disorder identity."""
+"""Exact enumeration on L = 2 against limits, hand-made samples, independent formulas, a disorder identity;
+the plane transfer matrix against enumeration on L = 2 and against limits and gauge symmetry on L = 3."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from spinglass_ml.exact import all_configurations, thermal_averages
+from spinglass_ml.exact import all_configurations, pair_correlation_averages, thermal_averages
 from spinglass_ml.lattice import draw_couplings, energy, neighbour_table
 
 L = 2
@@ -160,3 +161,42 @@ def test_bimodal_disorder_violates_gaussian_identity():
     +0.23 with a standard error of 0.027 over 2000 samples, so it must exceed 4 standard errors."""
     r = _identity_residuals("bimodal", np.array([0.8]), 2000, seed=6)[:, 0]
     assert r.mean() > 4 * r.std(ddof=1) / np.sqrt(r.size)
+
+
+# ---------------------------------------------------------------- plane transfer matrix (L = 2 and 3)
+@pytest.mark.parametrize("disorder", ["gaussian", "bimodal", "ring"])
+def test_transfer_matrix_agrees_with_enumeration_on_L2(disorder, ring_couplings):
+    """Both methods exactly, including the double bonds of L = 2 that the transfer matrix counts per plane."""
+    J = ring_couplings if disorder == "ring" else _sample(disorder, 21)
+    T = np.array([0.3, 0.7, 1.2, 2.5, 10.0])
+    enumerated, transfer = thermal_averages(J, T), pair_correlation_averages(J, T)
+    for key in transfer:
+        np.testing.assert_allclose(transfer[key], enumerated[key], rtol=0, atol=1e-12, err_msg=key)
+
+
+def test_transfer_matrix_limits_on_L3():
+    """L = 3 (512 plane states): independent spins at T = 1e3 (e, q_l -> 0, q^2 -> 1/N, qk2 -> 1); the
+    ferromagnet's ground state at T = 0.05 (e = -3, q_l = q^2 = 1, and qk2 = 0: q_i = ±1 is uniform)."""
+    n = 27
+    hot = pair_correlation_averages(draw_couplings(np.random.default_rng(4), "gaussian", 3), np.array([1e3]))
+    assert abs(hot["energy"][0]) < 1e-2 and hot["link_overlap"][0] == pytest.approx(0.0, abs=1e-4)
+    assert hot["q2"][0] == pytest.approx(1 / n, abs=1e-4) and hot["qk2"][0] == pytest.approx(1.0, abs=1e-3)
+    cold = pair_correlation_averages(np.ones((3, 3, 3, 3)), np.array([0.05]))
+    assert cold["energy"][0] == pytest.approx(-3.0, abs=1e-9)
+    assert cold["link_overlap"][0] == pytest.approx(1.0, abs=1e-9)
+    assert cold["q2"][0] == pytest.approx(1.0, abs=1e-9)
+    assert cold["qk2"][0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_transfer_matrix_is_gauge_invariant_on_L3():
+    """Flipping the spin of chosen sites and the sign of every bond touching them leaves every average
+    unchanged: a bond assigned to the wrong pair of sites (in a plane or between planes) would break it."""
+    rng = np.random.default_rng(8)
+    J = draw_couplings(rng, "gaussian", 3).astype(np.float64)
+    eps = rng.choice([-1.0, 1.0], size=(3, 3, 3))
+    gauged = np.stack([J[d] * eps * np.roll(eps, -1, axis=d) for d in range(3)])
+    T = np.array([0.5, 1.0, 2.0])
+    a, b = pair_correlation_averages(J, T), pair_correlation_averages(gauged, T)
+    for key in a:
+        np.testing.assert_allclose(b[key], a[key], rtol=1e-10, atol=1e-12, err_msg=key)
+    assert not np.allclose(pair_correlation_averages(np.roll(J, 1, axis=0), T)["energy"], a["energy"])
