@@ -38,10 +38,7 @@ def all_configurations(L: int) -> np.ndarray:
     n = L**3
     if n > MAX_SITES:
         raise ValueError(f"exact enumeration needs L**3 <= {MAX_SITES}, got L = {L}")
-    bits = (np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1
-    states = (1 - 2 * bits).astype(np.int8).reshape(2**n, L, L, L)
-    states.setflags(write=False)
-    return states
+    return _spin_states(n, (L, L, L))
 
 
 @lru_cache(maxsize=4)
@@ -157,9 +154,14 @@ def plane_transfer_matrices(couplings: np.ndarray, beta: float) -> tuple[np.ndar
 def all_configurations_2d(L: int) -> np.ndarray:
     """Every spin configuration of an ``L×L`` plane, int8 (2**(L*L), L, L), state ``a`` as in
     :func:`plane_transfer_matrices`; read-only."""
-    n = L * L
+    return _spin_states(L * L, (L, L))
+
+
+def _spin_states(n: int, shape: tuple[int, ...]) -> np.ndarray:
+    """All 2**n states of n spins, int8 (2**n, *shape), read-only; state m has spin 1 - 2*bit_i(m) at flat
+    position i."""
     bits = (np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1
-    states = (1 - 2 * bits).astype(np.int8).reshape(2**n, L, L)
+    states = (1 - 2 * bits).astype(np.int8).reshape(2**n, *shape)
     states.setflags(write=False)
     return states
 
