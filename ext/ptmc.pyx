@@ -159,7 +159,7 @@ cdef void sweep_plain(int N, int R, float *spins, const int32_t *nbr, const floa
     """The plain path's sweep, the slow and obviously correct reference of ``ptmc_sweep``: one spin of one
     configuration at a time, and exp(-beta dE) from libm in double precision. It draws the same random number
     per attempt from the same lane and computes dE with the same float32 operations, so it runs the same
-    Markov chain as the vectorised path up to the rounding of the exponential."""
+    Markov chain as the vectorised path up to the float32 rounding of -beta dE and of the exponential there."""
     cdef int r, i, k
     cdef float h, s, d
     cdef double p

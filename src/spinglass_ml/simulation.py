@@ -51,6 +51,10 @@ DISORDER_CODE = {"gaussian": 0, "bimodal": 1}
 MEASURE_EVERY = 4  # measure on every 4th sweep (plus the first 8 and the last): see measured_sweeps
 KERNELS = ("auto", "simd", "plain")
 LANES = 64  # instances per multispin word
+# Each path's name in checkpoint fingerprints: a checkpoint resumes only on the path that wrote it (their
+# chains differ). The simd path keeps the name it had as the only one-instance path, so its checkpoints from
+# before the scalar reference existed stay valid.
+CHECKPOINT_NAMES = {"multispin": "_multispin_path", "simd": "_plain_path", "plain": "_scalar_path"}
 STREAM_COUPLINGS, STREAM_MC = 0, 1
 MAX_TEMPERATURES = 256  # the kernel holds 2 n_T slots per instance, at most 512
 
@@ -380,6 +384,8 @@ def kernel_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, kerne
     """The kernel ``run_pt`` takes for these arguments (validated there): ``(path, start, advance)``, path
     one of "multispin", "simd", "plain" (module docstring), ``start()`` the initial state,
     ``advance(state, stop)`` runs the kernel up to sweep ``stop``."""
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel: must be one of {KERNELS}, got {kernel!r}")
     args = (couplings, temperatures, sweeps, n_con, mc_seeds, threads)
     if kernel == "auto" and couplings.shape[0] > 0 and multispin_applies(couplings):
         return ("multispin", *_multispin_path(*args))
@@ -430,14 +436,12 @@ def run_pt(
     _validate(couplings, temperatures, sweeps, n_con, threads)
     if len(mc_seeds) != couplings.shape[0]:
         raise ValueError(f"mc_seeds: need one per instance ({couplings.shape[0]}), got {len(mc_seeds)}")
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel: must be one of {KERNELS}, got {kernel!r}")
     sweeps, n_con = int(sweeps), int(n_con)
     L = couplings.shape[-1]
 
     path, start, advance = kernel_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, kernel)
     multispin = path == "multispin"
-    fp = _fingerprint(couplings, temperatures, sweeps, n_con, mc_seeds, path)
+    fp = _fingerprint(couplings, temperatures, sweeps, n_con, mc_seeds, CHECKPOINT_NAMES[path])
     cls = MultispinState if multispin else PTState
     state = load_checkpoint(checkpoint_path, fp, cls) if checkpoint_path else None
     report = progress or (lambda msg: None)
