@@ -167,8 +167,9 @@ cdef void sweep_plain(int N, int R, float *spins, const int32_t *nbr, const floa
     cdef const int32_t *nb
     for r in range(R):
         de[r] = 0.0
-        for i in range(N):
-            nb = nbr + 6 * i
+    for i in range(N):  # slots do not interact within a sweep: any order of (site, slot) gives the same chain
+        nb = nbr + 6 * i
+        for r in range(R):
             h = J6[6 * i] * spins[nb[0] * R + r]
             for k in range(1, 6):
                 h = h + J6[6 * i + k] * spins[nb[k] * R + r]
