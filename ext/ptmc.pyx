@@ -27,7 +27,11 @@ import numpy as np
 from cython.parallel cimport parallel, prange
 from libc.math cimport exp
 from libc.stdint cimport int8_t, int32_t, int64_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free
+from libc.string cimport memcpy
+
+cdef extern from "stdlib.h" nogil:
+    int posix_memalign(void **memptr, size_t alignment, size_t size)
 
 cdef extern from *:
     """
@@ -315,6 +319,34 @@ cdef void run_instance(
             acc[ACC_QK2 * n_T + t] += qk2 / 3.0
 
 
+cdef struct ScratchLayout:
+    # byte offsets into one thread's scratch block, each a multiple of 64 (a cache line), and its size
+    size_t lanes, energy, perm, xrng, acc, bins, swaps, Q, planes, total
+
+
+cdef inline size_t line_up(size_t nbytes) noexcept nogil:
+    """nbytes rounded up to whole 64-byte cache lines."""
+    return (nbytes + 63) // 64 * 64
+
+
+cdef ScratchLayout scratch_layout(int N, int L, int n_T, int n_bins) noexcept:
+    """Layout of a thread's scratch: copies of one instance's lanes, energies, permutation, exchange stream and
+    sums, and the work arrays Q (N, n_T) and planes (3 L, n_T) of the measurements."""
+    cdef ScratchLayout lay
+    cdef int R = 2 * n_T
+    lay.lanes = 0
+    lay.energy = lay.lanes + line_up(sizeof(uint32_t) * 4 * R)
+    lay.perm = lay.energy + line_up(sizeof(double) * R)
+    lay.xrng = lay.perm + line_up(sizeof(int32_t) * R)
+    lay.acc = lay.xrng + line_up(sizeof(uint32_t) * 4)
+    lay.bins = lay.acc + line_up(sizeof(double) * 5 * n_T)
+    lay.swaps = lay.bins + line_up(sizeof(double) * 2 * n_T * n_bins)
+    lay.Q = lay.swaps + line_up(sizeof(double) * (n_T - 1))
+    lay.planes = lay.Q + line_up(sizeof(float) * N * n_T)
+    lay.total = lay.planes + line_up(sizeof(float) * 3 * L * n_T)
+    return lay
+
+
 def run(
     float[:, :, ::1] spins,           # IN/OUT (n_i, N, R)        ±1 spins, slots innermost
     double[:, ::1] energy,            # IN/OUT (n_i, R)           total energy of each slot
@@ -349,25 +381,50 @@ def run(
     cdef int n_con = snaps.shape[2]
     cdef int L = round(N ** (1.0 / 3.0))
     cdef int inst
-    cdef float *Q
-    cdef float *planes
+    cdef char *scratch
+    cdef ScratchLayout lay
     if L * L * L != N or R != 2 * n_T or R > MAXR or n_T < 2 or measure_every < 1:
         raise ValueError("inconsistent kernel array shapes")
     cdef double[:, ::1] wave = plane_waves(L)
     if n_i == 0 or sweep_stop <= sweep_start:
         return
     cdef int level = ptmc_simd_level()
+    lay = scratch_layout(N, L, n_T, n_bins)
     with nogil, parallel(num_threads=num_threads):
-        Q = <float *> malloc(sizeof(float) * N * n_T)
-        planes = <float *> malloc(sizeof(float) * 3 * L * n_T)
+        scratch = NULL
+        if posix_memalign(<void **> &scratch, 64, lay.total) != 0:
+            scratch = NULL
         for inst in prange(n_i, schedule="dynamic"):
-            run_instance(&spins[inst, 0, 0], &energy[inst, 0], &perm[inst, 0, 0], &lanes[inst, 0, 0],
-                         &xrng[inst, 0], &J6[inst, 0, 0], &nbr[0, 0], &betas[0], &acc[inst, 0, 0],
-                         &bins[inst, 0, 0, 0], &swaps[inst, 0], &snaps[inst, 0, 0, 0], &wave[0, 0], &wave[1, 0],
-                         L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con, Q, planes, level, p_zero,
+            if scratch == NULL:
+                continue  # allocation failed: the instance is left as it was (checked below)
+            # The instance's small, often-written state goes to this thread's own cache lines for the call:
+            # rows of neighbouring instances share cache lines, and two threads writing one line (false
+            # sharing) halved the two-thread speed of the simd path.
+            memcpy(scratch + lay.lanes, &lanes[inst, 0, 0], sizeof(uint32_t) * 4 * R)
+            memcpy(scratch + lay.energy, &energy[inst, 0], sizeof(double) * R)
+            memcpy(scratch + lay.perm, &perm[inst, 0, 0], sizeof(int32_t) * R)
+            memcpy(scratch + lay.xrng, &xrng[inst, 0], sizeof(uint32_t) * 4)
+            memcpy(scratch + lay.acc, &acc[inst, 0, 0], sizeof(double) * 5 * n_T)
+            memcpy(scratch + lay.bins, &bins[inst, 0, 0, 0], sizeof(double) * 2 * n_T * n_bins)
+            memcpy(scratch + lay.swaps, &swaps[inst, 0], sizeof(double) * (n_T - 1))
+            run_instance(&spins[inst, 0, 0], <double *> (scratch + lay.energy), <int32_t *> (scratch + lay.perm),
+                         <uint32_t *> (scratch + lay.lanes), <uint32_t *> (scratch + lay.xrng), &J6[inst, 0, 0],
+                         &nbr[0, 0], &betas[0], <double *> (scratch + lay.acc), <double *> (scratch + lay.bins),
+                         <double *> (scratch + lay.swaps), &snaps[inst, 0, 0, 0], &wave[0, 0], &wave[1, 0],
+                         L, n_T, n_bins, sweep_start, sweep_stop, sweeps_total, n_con,
+                         <float *> (scratch + lay.Q), <float *> (scratch + lay.planes), level, p_zero,
                          measure_every, plain)
-        free(Q)
-        free(planes)
+            memcpy(&lanes[inst, 0, 0], scratch + lay.lanes, sizeof(uint32_t) * 4 * R)
+            memcpy(&energy[inst, 0], scratch + lay.energy, sizeof(double) * R)
+            memcpy(&perm[inst, 0, 0], scratch + lay.perm, sizeof(int32_t) * R)
+            memcpy(&xrng[inst, 0], scratch + lay.xrng, sizeof(uint32_t) * 4)
+            memcpy(&acc[inst, 0, 0], scratch + lay.acc, sizeof(double) * 5 * n_T)
+            memcpy(&bins[inst, 0, 0, 0], scratch + lay.bins, sizeof(double) * 2 * n_T * n_bins)
+            memcpy(&swaps[inst, 0], scratch + lay.swaps, sizeof(double) * (n_T - 1))
+        if scratch == NULL:
+            with gil:
+                raise MemoryError("ptmc.run: could not allocate a thread's scratch memory")
+        free(scratch)
 
 
 MULTISPIN_DIGITS = MSC_DIGITS  # acceptance digits per (site, slot) taken from each lane's bit stream
@@ -418,9 +475,12 @@ def run_multispin(
     if n_g == 0 or sweep_stop <= sweep_start:
         return
     cdef int level = ptmc_simd_level()
+    cdef int64_t pos
     for g in prange(n_g, nogil=True, schedule="dynamic", num_threads=num_threads):
+        pos = ring_pos[g]  # advanced at every site: a thread-local copy, not a cache line shared by 8 groups
         ptmc_msc_run_group(level, L, n_T, Rp, n_bins, n_con, measure_every, sweep_start, sweep_stop, sweeps_total,
                            &spins[g, 0, 0], &jbits[g, 0, 0], &nbr[0, 0], &digits[0, 0, 0, 0], &p32[0, 0],
-                           &betas[0], &ring[g, 0], &ring_pos[g], &frng[64 * g, 0], &xrng[64 * g, 0],
+                           &betas[0], &ring[g, 0], &pos, &frng[64 * g, 0], &xrng[64 * g, 0],
                            &energy[64 * g, 0], &acc[64 * g, 0, 0], &bins[64 * g, 0, 0, 0],
                            &swaps[64 * g, 0], &snaps[64 * g, 0, 0, 0], &wave[0, 0], &wave[1, 0])
+        ring_pos[g] = pos
