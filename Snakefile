@@ -28,6 +28,7 @@ localrules:
     analyze,
     analyze_physics,
     analyze_summary,
+    equilibration,
     table1,
     table2,
     table3,

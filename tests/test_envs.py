@@ -153,5 +153,5 @@ def test_rule_declares_the_package_modules_its_script_imports(name):
 
 def test_package_import_scan():
     assert package_imports(REPO / "workflow" / "scripts" / "fig_dose_response.py") == {"plotting", "poison"}
-    assert declared_modules("fig_equilibration") == {"plotting", "diagnostics", "mcio"}
+    assert declared_modules("fig_equilibration") == {"plotting", "diagnostics"}
     assert declared_modules("simulate") == {"simulation", "mcio", "lattice"}

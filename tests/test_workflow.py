@@ -208,6 +208,10 @@ def test_tiny_study_runs_end_to_end(tmp_path):
         assert analysis["condition"] == condition and analysis["sizes"] == [2, 4]
         assert analysis["Tc"] is not None or analysis["reason"]
         assert set(analysis["curves"]) == {"2", "4"} and analysis["gaussian_check"]["quantity"] == "p"
+    records = json.loads((tmp_path / "results" / "analysis" / "equilibration.json").read_text())
+    data_sets = {path.parent.relative_to(tmp_path / "results" / "mc").parts for path in chunks}
+    assert {(r["disorder"], f"L{r['L']}", f"sweeps{r['sweeps']}") for r in records} == data_sets
+    assert all(("identity_logbins" in r) == (r["disorder"] == "gaussian") for r in records)
     physics = json.loads((tmp_path / "results" / "analysis" / "physics_reference.json").read_text())
     assert all(set(physics[d]) == {"binder", "xi"} for d in ("bimodal", "gaussian"))
     rows = (tmp_path / "results" / "tables" / "summary.csv").read_text().splitlines()

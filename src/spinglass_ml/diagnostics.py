@@ -15,7 +15,7 @@ one (disorder, L, sweeps); this is how the sweeps of ``config/config.yaml`` were
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -42,6 +42,21 @@ class Check:
     @property
     def passed(self) -> bool:
         return not self.failed
+
+    def to_json(self) -> dict:
+        """JSON-ready record: name, verdict, limit, failed temperatures, and at the worst temperature its
+        |gap|/error (``worst_z``; null when not finite: a gap with zero error, or no data) and gap."""
+        finite = np.isfinite(self.z)
+        worst = int(np.nanargmax(np.abs(self.z))) if np.any(~np.isnan(self.z)) else None
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "sigmas": self.sigmas,
+            "failed_temperatures": self.failed,
+            "worst_z": float(abs(self.z[worst])) if worst is not None and finite[worst] else None,
+            "worst_temperature": None if worst is None else float(self.temperatures[worst]),
+            "worst_gap": None if worst is None else float(self.gap[worst]),
+        }
 
     def describe(self) -> str:
         worst = int(np.nanargmax(np.abs(self.z)))
@@ -152,6 +167,15 @@ class IdentityBins:
     rhs: np.ndarray
     rhs_err: np.ndarray
 
+    def to_json(self) -> dict[str, list]:
+        """Every array as (nested) lists, keyed by field name."""
+        return {k: np.asarray(v).tolist() for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, record: dict[str, list]) -> IdentityBins:
+        """Inverse of :meth:`to_json`."""
+        return cls(**{k: np.asarray(v) for k, v in record.items()})
+
 
 def identity_logbins(data: dict[str, np.ndarray], sweeps: int) -> IdentityBins:
     """The two sides of e = -(3/T)(1 - q_l) per log bin from :func:`load_diagnostics` data of ``sweeps``."""
@@ -160,6 +184,24 @@ def identity_logbins(data: dict[str, np.ndarray], sweeps: int) -> IdentityBins:
     rhs = -3.0 / T[None, :, None] * (1.0 - data["logbins/link_overlap"])
     ends = np.minimum(2 ** np.arange(1, energy.shape[-1] + 1), sweeps)  # bin k: 2^k <= sweep < 2^(k+1)
     return IdentityBins(T, ends, *_mean_sem(energy), *_mean_sem(rhs))
+
+
+def data_set_report(paths: list[str], sigmas: float = DEFAULT_SIGMAS) -> dict:
+    """JSON-ready equilibration record of the chunks of one (disorder, L, sweeps): ``disorder, L, sweeps,
+    instances``, ``checks`` (every :func:`equilibration_checks` check, :meth:`Check.to_json`) and, for
+    Gaussian couplings, ``identity_logbins`` (:meth:`IdentityBins.to_json`)."""
+    data, attrs = load_diagnostics(paths)
+    disorder, sweeps = str(attrs["disorder"]), int(attrs["sweeps"])
+    record = {
+        "disorder": disorder,
+        "L": int(attrs["L"]),
+        "sweeps": sweeps,
+        "instances": int(data["energy"].shape[0]),
+        "checks": [c.to_json() for c in equilibration_checks(data, disorder, sigmas)],
+    }
+    if disorder == "gaussian":
+        record["identity_logbins"] = identity_logbins(data, sweeps).to_json()
+    return record
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,3 +61,24 @@ rule analyze_summary:
         conditions=config["ml"]["conditions"],
     script:
         "../scripts/analyze_summary.py"
+
+
+rule equilibration:
+    """The equilibration checks of every Monte Carlo data set of the study (log bins; the Gaussian identity),
+    and both sides of the identity per log bin for fig_equilibration."""
+    input:
+        gaussian=gaussian_data_sets(),
+        bimodal=mc_chunks("bimodal"),
+        code=[package_module(m) for m in ("diagnostics", "mcio")],
+    output:
+        "results/analysis/equilibration.json",
+    log:
+        "results/logs/analyze/equilibration.log",
+    benchmark:
+        "results/benchmarks/analyze/equilibration.tsv"
+    conda:
+        "../../envs/analyze.yaml"
+    params:
+        sigmas=config["ml"]["equilibration_sigmas"],
+    script:
+        "../scripts/equilibration.py"

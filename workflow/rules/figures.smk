@@ -62,8 +62,8 @@ rule table3:
 rule fig_equilibration:
     """Both sides of the Gaussian identity against log-binned sweeps, for every Gaussian data set."""
     input:
-        chunks=gaussian_data_sets(),
-        code=[package_module(m) for m in ("plotting", "diagnostics", "mcio")],
+        equilibration="results/analysis/equilibration.json",
+        code=[package_module(m) for m in ("plotting", "diagnostics")],
     output:
         pdf="results/figures/fig_equilibration.pdf",
         png=report(
