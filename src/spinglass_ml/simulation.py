@@ -21,8 +21,9 @@ Kernels. Three paths sample the same distribution:
 ``kernel="auto"`` (the default) takes the multispin path when every coupling is ±1 and L >= 3 and the simd
 path otherwise; ``kernel="simd"`` and ``kernel="plain"`` force those paths. L = 2 never takes the multispin
 path: its +1 and -1 neighbours coincide, and its zero-field flips need probability 1/2 (``lattice``). The
-plain and simd paths draw the same random numbers, so their chains coincide until an acceptance falls within
-the exponential's rounding; the multispin path draws different ones. Data of different paths therefore agree
+plain and simd paths draw the same random numbers, so their chains coincide until a uniform falls between
+their acceptance probabilities, which differ by the float32 rounding of -beta dE and of the exponential; the
+multispin path draws different ones. Data of different paths therefore agree
 statistically, not bit for bit.
 """
 
