@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spinglass_ml.mcio import write_synthetic_chunk
+from spinglass_ml.mc.chunks import write_synthetic_chunk
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +31,9 @@ def ring_couplings() -> np.ndarray:
 def simulate_chunks(folder, disorder, ranges, *, L=4, n_T=4, sweeps=64, n_con=4, seed=1):
     """Simulate and write one tiny chunk per (first_instance, n_instances) in ``ranges``; paper temperature
     ranges (Gaussian 0.80-1.21, bimodal 1.05-1.25). Returns the paths."""
-    from spinglass_ml.mcio import write_chunk
-    from spinglass_ml.simulation import simulate_chunk, temperature_grid
+    from spinglass_ml.mc.chunks import write_chunk
+    from spinglass_ml.mc.schedule import temperature_grid
+    from spinglass_ml.mc.simulation import simulate_chunk
 
     tmin, tmax = (0.80, 1.21) if disorder == "gaussian" else (1.05, 1.25)
     paths = []
@@ -49,7 +50,7 @@ def simulate_chunks(folder, disorder, ranges, *, L=4, n_T=4, sweeps=64, n_con=4,
 
 @pytest.fixture(scope="session")
 def synthetic_chunk():
-    """The writer of synthetic chunks, :func:`spinglass_ml.mcio.write_synthetic_chunk`."""
+    """The writer of synthetic chunks, :func:`spinglass_ml.mc.chunks.write_synthetic_chunk`."""
     return write_synthetic_chunk
 
 
@@ -75,7 +76,7 @@ def bimodal_chunks(tmp_path_factory):
 def linear_softmax_model(L, weights, bias):
     """Flatten + Dense softmax with the given weights (L**3, 2) and bias (2,): logits z = x . W + b.
 
-    Its last layer is named "softmax", as in :func:`spinglass_ml.model.build_model`."""
+    Its last layer is named "softmax", as in :func:`spinglass_ml.ml.model.build_model`."""
     import keras
 
     inputs = keras.Input(shape=(L, L, L, 1))

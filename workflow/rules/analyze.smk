@@ -5,7 +5,16 @@ rule analyze:
     input:
         bimodal=expand("results/predictions/{{condition}}/L{L}.csv", L=ml_sizes()),
         gaussian=expand("results/predictions/{{condition}}/gaussian/L{L}.csv", L=ml_sizes()),
-        code=[package_module(m) for m in ("fss", "simulation")],
+        code=[
+            package_module(m)
+            for m in (
+                "analysis.records",
+                "analysis.fss",
+                "analysis.bootstrap",
+                "analysis.collapse",
+                "ml.predictions",
+            )
+        ],
     output:
         "results/analysis/{condition}.json",
     log:
@@ -28,7 +37,18 @@ rule analyze_physics:
     input:
         bimodal=mc_chunks("bimodal"),
         gaussian=mc_chunks("gaussian"),
-        code=[package_module(m) for m in ("observables", "fss", "simulation", "lattice", "mcio")],
+        code=[
+            package_module(m)
+            for m in (
+                "analysis.observables",
+                "analysis.records",
+                "analysis.fss",
+                "analysis.bootstrap",
+                "analysis.collapse",
+                "mc.lattice",
+                "mc.chunks",
+            )
+        ],
     output:
         "results/analysis/physics_reference.json",
     log:
@@ -50,7 +70,7 @@ rule analyze_summary:
     input:
         conditions=expand("results/analysis/{condition}.json", condition=config["ml"]["conditions"]),
         physics="results/analysis/physics_reference.json",
-        code=package_module("fss"),
+        code=package_module("analysis.records"),
     output:
         report("results/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
     log:
@@ -69,7 +89,7 @@ rule equilibration:
     input:
         gaussian=gaussian_data_sets(),
         bimodal=mc_chunks("bimodal"),
-        code=[package_module(m) for m in ("diagnostics", "mcio")],
+        code=[package_module(m) for m in ("mc.equilibration", "mc.chunks")],
     output:
         "results/analysis/equilibration.json",
     log:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import jsonschema
 import yaml
-from spinglass_ml.poison import parse_condition, training_sweeps
+from spinglass_ml.ml.conditions import parse_condition, training_sweeps
 
 DISORDERS = ("gaussian", "bimodal")
 
@@ -141,8 +141,8 @@ wildcard_constraints:
 
 # ---------------------------------------------------------------- helpers
 def package_module(name):
-    """Path of a package module, declared as input so that code changes rerun the rule."""
-    return str(Path(workflow.basedir) / "src" / "spinglass_ml" / f"{name}.py")
+    """Path of a package module ("mc.simulation"), declared as input so that code changes rerun the rule."""
+    return str(Path(workflow.basedir, "src", "spinglass_ml", *name.split(".")).with_suffix(".py"))
 
 
 def size_entry(disorder, L):
@@ -266,7 +266,7 @@ def simulate_runtime(wildcards, threads, attempt):
 
 
 def figure_outputs(*names):
-    """PDF and PNG of each named figure (DESIGN.md "Targets by name")."""
+    """PDF and PNG of each named figure: results/figures/<name>.pdf and .png."""
     return [f"results/figures/{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
@@ -285,11 +285,9 @@ def condition_analyses(*kinds):
     return [f"results/analysis/{c}.json" for c in conditions_of(*kinds)]
 
 
-def uncertainty_outputs(ext):
-    """The trade-off and uncertainty records (json) or their per-coordinate arrays (npz), every Gaussian L."""
-    return [
-        f"results/robustness/uncertainty/L{size['L']}.{ext}" for size in config["mc"]["gaussian"]["sizes"]
-    ]
+def tradeoff_outputs(ext):
+    """The trade-off records (json) or their per-coordinate moment arrays (npz), every Gaussian L."""
+    return [f"results/robustness/tradeoff/L{size['L']}.{ext}" for size in config["mc"]["gaussian"]["sizes"]]
 
 
 def adversarial_conditions():

@@ -1,11 +1,11 @@
-# The paper's figures and tables and the extension figures, each a named target (DESIGN.md "Targets by name").
+# The paper's figures and tables and the extension figures, each a named target (README, "Targets").
 # Figure rules only read stored results and draw; every output is in the report (snakemake --report).
 
 
 rule table1:
     """Table I: parameters of the Gaussian training data, as configured (with each therm-* condition's sweeps)."""
     input:
-        code=[package_module(m) for m in ("tables", "poison")],
+        code=[package_module(m) for m in ("figures.tables", "ml.conditions")],
     output:
         csv=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
         tex="results/tables/table1.tex",
@@ -24,7 +24,7 @@ rule table1:
 rule table2:
     """Table II: parameters of the bimodal prediction data, as configured."""
     input:
-        code=package_module("tables"),
+        code=package_module("figures.tables"),
     output:
         csv=report("results/tables/table2.csv", caption="../report/table2.rst", category="Tables"),
         tex="results/tables/table2.tex",
@@ -43,7 +43,7 @@ rule table2:
 rule table3:
     """Table III: the CNN and its training, as configured; software versions of the training environment."""
     input:
-        code=package_module("tables"),
+        code=[package_module(m) for m in ("figures.tables", "provenance")],
     output:
         csv=report("results/tables/table3.csv", caption="../report/table3.rst", category="Tables"),
         tex="results/tables/table3.tex",
@@ -63,7 +63,7 @@ rule fig_equilibration:
     """Both sides of the Gaussian identity against log-binned sweeps, for every Gaussian data set."""
     input:
         equilibration="results/analysis/equilibration.json",
-        code=[package_module(m) for m in ("plotting", "diagnostics")],
+        code=[package_module(m) for m in ("figures.mc", "figures.style", "mc.equilibration")],
     output:
         pdf="results/figures/fig_equilibration.pdf",
         png=report(
@@ -85,7 +85,7 @@ rule fig1:
     """Fig. 1 for the clean condition: p(T, L), the ν_ml fit, the linear coefficient with T_c, the collapse."""
     input:
         analysis="results/analysis/clean.json",
-        code=package_module("plotting"),
+        code=[package_module(m) for m in ("figures.scaling", "figures.style")],
     output:
         pdf="results/figures/fig1.pdf",
         png=report("results/figures/fig1.png", caption="../report/fig1.rst", category="Paper figures"),
@@ -102,7 +102,7 @@ rule fig2:
     input:
         analysis=f"results/analysis/{config['figures']['fig2']}.json",
         clean="results/analysis/clean.json",
-        code=package_module("plotting"),
+        code=[package_module(m) for m in ("figures.scaling", "figures.style")],
     output:
         pdf="results/figures/fig2.pdf",
         png=report("results/figures/fig2.png", caption="../report/fig2.rst", category="Paper figures"),
@@ -121,7 +121,7 @@ rule fig3:
     input:
         analysis=f"results/analysis/{config['figures']['fig3']}.json",
         clean="results/analysis/clean.json",
-        code=package_module("plotting"),
+        code=[package_module(m) for m in ("figures.scaling", "figures.style")],
     output:
         pdf="results/figures/fig3.pdf",
         png=report("results/figures/fig3.png", caption="../report/fig3.rst", category="Paper figures"),
@@ -140,7 +140,7 @@ rule fig_physics_reference:
     input:
         reference="results/analysis/physics_reference.json",
         clean="results/analysis/clean.json",
-        code=[package_module(m) for m in ("plotting", "fss")],
+        code=[package_module(m) for m in ("figures.comparison", "figures.style", "analysis.observables")],
     output:
         pdf="results/figures/fig_physics_reference.pdf",
         png=report(
@@ -163,7 +163,7 @@ rule fig_dose_response:
     input:
         analyses=condition_analyses("flip", "therm"),
         clean="results/analysis/clean.json",
-        code=[package_module(m) for m in ("plotting", "poison")],
+        code=[package_module(m) for m in ("figures.comparison", "figures.style", "analysis.records")],
     output:
         pdf="results/figures/fig_dose_response.pdf",
         png=report(

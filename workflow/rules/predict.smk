@@ -6,7 +6,10 @@ rule predict:
         flips="results/models/{condition}/L{L}.flips.npz",
         bimodal=equilibrated_chunks("bimodal"),
         gaussian=equilibrated_chunks("gaussian"),
-        code=[package_module(m) for m in ("predict", "dataset", "model")],
+        code=[
+            package_module(m)
+            for m in ("ml.predict", "ml.predictions", "ml.dataset", "ml.pipeline", "ml.model")
+        ],
     output:
         bimodal="results/predictions/{condition}/L{L}.csv",
         gaussian="results/predictions/{condition}/gaussian/L{L}.csv",

@@ -10,7 +10,17 @@ rule adversarial:
         models=expand("results/models/{condition}/L{{L}}.keras", condition=adversarial_conditions()),
         flips=expand("results/models/{condition}/L{{L}}.flips.npz", condition=adversarial_conditions()),
         gaussian=equilibrated_chunks("gaussian"),
-        code=[package_module(m) for m in ("adversarial", "attacks", "symmetry", "dataset", "model")],
+        code=[
+            package_module(m)
+            for m in (
+                "robustness.adversarial",
+                "robustness.attacks",
+                "robustness.symmetry",
+                "ml.dataset",
+                "ml.pipeline",
+                "ml.model",
+            )
+        ],
     output:
         "results/robustness/adversarial/L{L}.json",
     log:
@@ -37,7 +47,7 @@ rule fig_adversarial:
     every L; the fooled fraction per temperature at the largest L."""
     input:
         json=adversarial_outputs(),
-        code=package_module("plotting"),
+        code=[package_module(m) for m in ("figures.robustness", "figures.style", "robustness.records")],
     output:
         pdf="results/figures/fig_adversarial.pdf",
         png=report(
@@ -60,7 +70,7 @@ rule fig_activations:
     violations, clean and adversarially trained, at the largest L."""
     input:
         json=adversarial_outputs(),
-        code=package_module("plotting"),
+        code=[package_module(m) for m in ("figures.robustness", "figures.style", "robustness.records")],
     output:
         pdf="results/figures/fig_activations.pdf",
         png=report(
@@ -76,20 +86,32 @@ rule fig_activations:
         "../scripts/fig_activations.py"
 
 
-# ---------------------------------------------------------------- uncertainty
-rule uncertainty:
+# ---------------------------------------------------------------- trade-off and uncertainty relation
+rule tradeoff:
     """A clean and an adversarially trained CNN of size L, probed after every epoch: test and PGD robust
     accuracy (input and feature space) and the neural packets' position and momentum spreads."""
     input:
         chunks=equilibrated_chunks("gaussian"),
-        code=[package_module(m) for m in ("dataset", "model", "train", "attacks", "uncertainty", "tradeoff")],
+        code=[
+            package_module(m)
+            for m in (
+                "ml.dataset",
+                "ml.pipeline",
+                "ml.model",
+                "ml.train",
+                "robustness.attacks",
+                "robustness.adversarial_training",
+                "robustness.packets",
+                "robustness.tradeoff",
+            )
+        ],
     output:
-        json="results/robustness/uncertainty/L{L}.json",
-        npz="results/robustness/uncertainty/L{L}.npz",
+        json="results/robustness/tradeoff/L{L}.json",
+        npz="results/robustness/tradeoff/L{L}.npz",
     log:
-        "results/logs/robustness/uncertainty/L{L}.log",
+        "results/logs/robustness/tradeoff/L{L}.log",
     benchmark:
-        "results/benchmarks/robustness/uncertainty/L{L}.tsv"
+        "results/benchmarks/robustness/tradeoff/L{L}.tsv"
     conda:
         "../../envs/ml.yaml"
     threads: config["ml"]["threads"]
@@ -105,14 +127,14 @@ rule uncertainty:
         shuffle_buffer=config["ml"]["training"]["shuffle_buffer"],
         uncertainty=config["robustness"]["uncertainty"],
     script:
-        "../scripts/uncertainty.py"
+        "../scripts/tradeoff.py"
 
 
 rule fig_tradeoff:
     """Test and PGD robust accuracy after every epoch, clean and adversarially trained models, every L."""
     input:
-        json=uncertainty_outputs("json"),
-        code=package_module("plotting"),
+        json=tradeoff_outputs("json"),
+        code=[package_module(m) for m in ("figures.robustness", "figures.style", "robustness.records")],
     output:
         pdf="results/figures/fig_tradeoff.pdf",
         png=report(
@@ -129,9 +151,9 @@ rule fig_tradeoff:
 rule fig_uncertainty:
     """Dx_i against Dp_i of every site (input) and feature, with the claimed bound Dx Dp = 1/2."""
     input:
-        json=uncertainty_outputs("json"),
-        npz=uncertainty_outputs("npz"),
-        code=package_module("plotting"),
+        json=tradeoff_outputs("json"),
+        npz=tradeoff_outputs("npz"),
+        code=[package_module(m) for m in ("figures.robustness", "figures.style", "robustness.records")],
     output:
         pdf="results/figures/fig_uncertainty.pdf",
         png=report(

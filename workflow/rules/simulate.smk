@@ -1,9 +1,18 @@
 rule simulate:
     """Parallel-tempering Monte Carlo of one chunk of disorder instances (two replicas per temperature)."""
     input:
-        package_module("simulation"),
-        package_module("mcio"),
-        package_module("lattice"),
+        code=[
+            package_module(m)
+            for m in (
+                "mc.simulation",
+                "mc.state",
+                "mc.schedule",
+                "mc.checkpoint",
+                "mc.chunks",
+                "mc.lattice",
+                "seeds",
+            )
+        ],
     output:
         "results/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.h5",
     log:

@@ -3,7 +3,19 @@ rule train:
     input:
         chunks=train_chunks,
         init=adversarial_init,
-        code=[package_module(m) for m in ("dataset", "model", "train", "poison", "diagnostics", "attacks")],
+        code=[
+            package_module(m)
+            for m in (
+                "ml.dataset",
+                "ml.pipeline",
+                "ml.model",
+                "ml.train",
+                "ml.conditions",
+                "mc.equilibration",
+                "robustness.adversarial_training",
+                "robustness.attacks",
+            )
+        ],
     output:
         model="results/models/{condition}/L{L}.keras",
         history="results/models/{condition}/L{L}.history.csv",

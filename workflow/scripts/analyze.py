@@ -1,26 +1,17 @@
 """Adapter of rule analyze: the finite-size-scaling JSON of one training condition."""
 
 import json
-import logging
+from pathlib import Path
 
-from spinglass_ml.fss import condition_analysis
+from spinglass_ml.analysis.records import condition_analysis
+from spinglass_ml.jobs import job
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-logger = logging.getLogger("analyze")
-try:
-    sizes = snakemake.params.sizes
+with job(snakemake) as log:
+    p = snakemake.params
     result = condition_analysis(
-        snakemake.wildcards.condition,
-        dict(zip(sizes, snakemake.input.bimodal, strict=True)),
-        dict(zip(sizes, snakemake.input.gaussian, strict=True)),
-        snakemake.params.analysis,
-        snakemake.params.seed,
-    )
-    with open(snakemake.output[0], "w") as fh:
-        json.dump(result, fh, indent=1)
-except Exception:
-    logger.exception("analyze failed")
-    raise
-logger.info("T_c = %s +- %s, nu = %s +- %s; reason: %s", result["Tc"], result["Tc_err"], result["nu"],
-            result["nu_err"], result["reason"])  # fmt: skip
-logger.info("wrote %s", snakemake.output[0])
+        snakemake.wildcards.condition, dict(zip(p.sizes, snakemake.input.bimodal, strict=True)),
+        dict(zip(p.sizes, snakemake.input.gaussian, strict=True)), p.analysis, p.seed,
+    )  # fmt: skip
+    Path(snakemake.output[0]).write_text(json.dumps(result, indent=1))
+    log.info("T_c = %s +- %s, nu = %s +- %s; reason: %s", result["Tc"], result["Tc_err"], result["nu"],
+             result["nu_err"], result["reason"])  # fmt: skip

@@ -1,26 +1,18 @@
 """Adapter of rule analyze_physics: Binder ratio and xi_L/L finite-size scaling of both disorders."""
 
 import json
-import logging
+from pathlib import Path
 
-from spinglass_ml.observables import physics_reference_json
+from spinglass_ml.analysis.observables import physics_reference_json
+from spinglass_ml.jobs import job
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-logger = logging.getLogger("analyze_physics")
-try:
+with job(snakemake) as log:
     paths = {"bimodal": list(snakemake.input.bimodal), "gaussian": list(snakemake.input.gaussian)}
     result = physics_reference_json(paths, snakemake.params.analysis, snakemake.params.seed)
-    with open(snakemake.output[0], "w") as fh:
-        json.dump(result, fh, indent=1)
-except Exception:
-    logger.exception("analyze_physics failed")
-    raise
-for disorder in ("bimodal", "gaussian"):
-    if "reason" in result[disorder]:  # the data could not be read: no binder/xi entries
-        logger.info("%s: no analysis (%s)", disorder, result[disorder]["reason"])
-    for key, entry in result[disorder].items():
-        if isinstance(entry, dict):
-            logger.info(
-                "%s %s: T_c = %s +- %s (%s)", disorder, key, entry["Tc"], entry["Tc_err"], entry["reason"]
-            )
-logger.info("wrote %s", snakemake.output[0])
+    Path(snakemake.output[0]).write_text(json.dumps(result, indent=1))
+    for disorder in ("bimodal", "gaussian"):
+        entry = result[disorder]
+        if "reason" in entry:  # the data could not be read: no binder/xi entries
+            log.info("%s: no analysis (%s)", disorder, entry["reason"])
+        for key, obj in ((k, v) for k, v in entry.items() if isinstance(v, dict)):
+            log.info("%s %s: T_c = %s +- %s (%s)", disorder, key, obj["Tc"], obj["Tc_err"], obj["reason"])

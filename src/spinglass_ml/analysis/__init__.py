@@ -1,0 +1,11 @@
+"""The analysis stage: finite-size scaling of the CNN's p(T, L) and the physics reference of the same data.
+
+=====================  ======================================================================================
+:mod:`.bootstrap`      instance resamples, per-size curves with replicas, bootstrap errors and validity
+:mod:`.fss`            the estimators on curves, without file I/O: crossings, nu from max |dQ/dT|, the
+                       linear coefficient, ``analyze`` (the analysis object)
+:mod:`.collapse`       the cubic data collapse, T_c and nu fitted together
+:mod:`.observables`    Binder ratio and xi_L/L from the Monte Carlo chunks; ``physics_reference.json``
+:mod:`.records`        ``results/analysis/{condition}.json`` and ``results/tables/summary.csv``
+=====================  ======================================================================================
+"""

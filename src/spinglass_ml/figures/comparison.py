@@ -1,0 +1,180 @@
+"""Figures that compare estimates: fig_physics_reference (Binder ratio and xi_L/L beside every T_c) and
+fig_dose_response (T_c against the poisoning dose)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from spinglass_ml.figures.scaling import QUANTITY_LABELS, _arr, _pm, curves_from, draw_curves, mark_tc
+from spinglass_ml.figures.style import (
+    MARKERS,
+    PAGE_WIDTH,
+    PALETTE,
+    apply_style,
+    errorbar,
+    figure,
+    note,
+    panel_label,
+    size_colors,
+)
+
+
+def draw_estimates(
+    ax: Axes, rows: Sequence[tuple[str, float | None, float | None]], literature: Sequence[Mapping] = ()
+) -> None:
+    """T_c estimates as horizontal error bars, one row each (top to bottom); a missing one is written 'none'.
+
+    literature : ``{"label", "Tc", "Tc_err"}`` published values, drawn as vertical lines with bands.
+    """
+    y = np.arange(len(rows))[::-1]
+    for yi, (_, value, err) in zip(y, rows, strict=True):
+        if value is None:
+            ax.text(
+                0.5,
+                yi,
+                "none",
+                transform=ax.get_yaxis_transform(),
+                ha="center",
+                va="center",
+                color="0.35",
+                style="italic",
+            )
+        else:
+            ax.errorbar(value, yi, xerr=err or 0.0, color=PALETTE[0], marker=MARKERS[0], linestyle="none")
+    for i, ref in enumerate(literature):
+        color = PALETTE[(i + 1) % len(PALETTE)]
+        mark_tc(
+            ax,
+            ref["Tc"],
+            ref.get("Tc_err"),
+            f"{ref['label']}: {_pm(ref['Tc'], ref.get('Tc_err'))}",
+            color=color,
+            linestyle=":",
+        )
+    ax.set_yticks(y, [r[0] for r in rows])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel(r"$T_c$")
+    if not literature and all(r[1] is None for r in rows):
+        ax.set_xticks([])  # no T_c anywhere: no scale to read
+    if literature:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=1)
+
+
+def _crossing_rows(analysis: Mapping | None, name: str) -> list[tuple[str, float | None, float | None]]:
+    """One row per successive pair of sizes of an analysis object's crossings."""
+    return [
+        (f"{name} {c['L1']}/{c['L2']}", c["T"], c["T_err"]) for c in (analysis or {}).get("crossings", [])
+    ]
+
+
+def physics_reference_figure(
+    binder: Mapping, xi: Mapping, cnn: Mapping, literature: Sequence[Mapping] = ()
+) -> Figure:
+    """Binder ratio and ξ_L/L of the bimodal data with their crossings, and every T_c estimate side by side
+    with the CNN's (its headline T_c and its own pair crossings). Arguments are analysis objects."""
+    fig = plt.figure(figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.36), layout="constrained")
+    apply_style()
+    axes = fig.subplots(1, 3, width_ratios=[1, 1, 1.1])
+    for ax, obj, label in zip(axes[:2], (binder, xi), "ab", strict=True):
+        curves = curves_from(obj)
+        if curves:
+            draw_curves(ax, curves, size_colors(curves), QUANTITY_LABELS[obj["quantity"]])
+            for c in obj.get("crossings", []):
+                if c["T"] is not None:
+                    ax.errorbar(
+                        c["T"],
+                        c["Q"],
+                        xerr=c["T_err"] or 0.0,
+                        color="0.1",
+                        marker="*",
+                        markersize=6,
+                        linestyle="none",
+                    )
+            ax.legend(loc="best")
+        else:
+            note(ax, f"no data: {obj.get('reason')}")
+        panel_label(ax, f"({label})")
+    collapse = cnn.get("collapse") or {}  # absent from an analysis that failed altogether
+    rows = [
+        (r"CNN (clean) $T_c$", cnn.get("Tc"), cnn.get("Tc_err")),
+        ("CNN (clean) collapse", collapse.get("Tc"), collapse.get("Tc_err")),
+        *_crossing_rows(cnn, "CNN p"),
+        *_crossing_rows(binder, "Binder g"),
+        *_crossing_rows(xi, r"$\xi_L/L$"),
+    ]
+    draw_estimates(axes[2], rows, literature)
+    panel_label(axes[2], "(c)")
+    return fig
+
+
+def dose_response_figure(
+    flip: Mapping[str, Sequence[tuple[float, float | None, float | None]]],
+    therm: Mapping[str, Sequence[tuple[float, float | None, float | None]]],
+    clean: Mapping[str, tuple[float | None, float | None]],
+) -> Figure:
+    """T_c against the flip rate and against the thermalisation fraction, one series per estimate (e.g. the
+    headline linear-coefficient T_c and the collapse's); the clean T_c of each as a band.
+
+    flip, therm : estimate name -> (dose, T_c or None, error) per condition; a None T_c ("no crossing") is
+        drawn as a cross at the top of the panel, in the estimate's colour.
+    clean : estimate name -> (T_c, error) of the clean condition (T_c None: no band); its order sets the
+        colours and the order of the series.
+    """
+    fig, axes = figure(1, 2, width=PAGE_WIDTH * 0.75, aspect=0.8, sharey=True)
+    panels = ((axes[0, 0], flip, "label-flip rate"), (axes[0, 1], therm, "thermalisation fraction"))
+    any_tc = False
+    for ax, series, xlabel in panels:
+        doses = []
+        for i, (method, (c_tc, c_err)) in enumerate(clean.items()):
+            color, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+            if c_tc is not None:
+                any_tc = True
+                ax.axhline(
+                    c_tc,
+                    color=color,
+                    linewidth=0.8,
+                    linestyle=":",
+                    label=rf"clean, {method}: {_pm(c_tc, c_err)}",
+                )
+                if c_err:
+                    ax.axhspan(c_tc - c_err, c_tc + c_err, color=color, alpha=0.15, linewidth=0)
+            points = series.get(method, [])
+            dose = _arr([p[0] for p in points])
+            Tc, err = _arr([p[1] for p in points]), _arr([p[2] for p in points])
+            doses += dose.tolist()
+            if np.isfinite(Tc).any():
+                any_tc = True
+                errorbar(ax, dose, Tc, err, color=color, marker=marker, label=method)
+            missing = ~np.isfinite(Tc)
+            if missing.any():
+                ax.plot(
+                    dose[missing],
+                    np.full(missing.sum(), 0.95 - 0.06 * i),
+                    transform=ax.get_xaxis_transform(),
+                    color=color,
+                    marker="x",
+                    markersize=6,
+                    linestyle="none",
+                    label=f"{method}: no $T_c$",
+                )
+        if not doses:
+            note(ax, "no such condition in ml.conditions", where="top")  # keeps the shared y axis
+        elif xlabel.startswith("label") and min(doses) > 0 and max(doses) / min(doses) >= 10:
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    for h, lab in zip(*axes[0, 1].get_legend_handles_labels(), strict=True):
+        if lab not in labels:
+            handles.append(h)
+            labels.append(lab)
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    axes[0, 0].set_ylabel(r"$T_c$")
+    if not any_tc:
+        axes[0, 0].set_yticks([])  # no T_c anywhere: no scale to read
+    return fig

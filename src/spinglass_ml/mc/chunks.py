@@ -1,0 +1,180 @@
+"""The Monte Carlo HDF5 contract: ``results/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.h5``.
+
+One file holds a contiguous range of disorder instances (leading axis ``i``) at ``n_T`` temperatures
+(axis ``t``); docs/contracts.md gives the meaning of each dataset. Files are written atomically (a temporary
+file renamed into place once complete), carry a ``complete`` attribute written last, and are validated on
+read, so a truncated, partial or foreign file raises :class:`CorruptChunkError` instead of being read
+silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from spinglass_ml.provenance import package_version
+
+ATTRIBUTES = ("L", "disorder", "sweeps", "seed", "first_instance", "n_instances", "n_con",
+              "package_version", "config_hash")  # fmt: skip
+
+
+def _shapes(n_i: int, n_T: int, n_con: int, L: int, n_bins: int) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Expected (dtype kind and size, shape) of every dataset."""
+    grid = (L, L, L)
+    return {
+        "temperatures": ("f8", (n_T,)),
+        "couplings": ("f4", (n_i, 3, *grid)),
+        "overlaps": ("i1", (n_i, n_T, n_con, *grid)),
+        "energy": ("f8", (n_i, n_T)),
+        "link_overlap": ("f8", (n_i, n_T)),
+        "q2": ("f8", (n_i, n_T)),
+        "q4": ("f8", (n_i, n_T)),
+        "qk2": ("f8", (n_i, n_T)),
+        "logbins/energy": ("f8", (n_i, n_T, n_bins)),
+        "logbins/link_overlap": ("f8", (n_i, n_T, n_bins)),
+        "swap_acceptance": ("f8", (n_i, n_T - 1)),
+        "final_spins": ("i1", (n_i, n_T, 2, *grid)),
+    }
+
+
+DATASETS = tuple(_shapes(1, 2, 1, 2, 1))
+
+
+class CorruptChunkError(OSError):
+    """A Monte Carlo file that is missing, truncated, incomplete or does not follow the contract."""
+
+
+def write_chunk(path: str | Path, data: dict[str, np.ndarray], attrs: dict) -> None:
+    """Write one chunk atomically.
+
+    Parameters
+    ----------
+    path : final path; the data go to a temporary file in the same folder that is renamed into place
+        only once complete, so an interrupted job never leaves a file at ``path``
+    data : every dataset of the contract (extra keys are an error)
+    attrs : every attribute of the contract except ``package_version``, which is added here
+    """
+    path = Path(path)
+    attrs = {**attrs, "package_version": package_version()}
+    missing = set(ATTRIBUTES) - set(attrs)
+    if missing or set(data) != set(DATASETS):
+        raise ValueError(f"write_chunk: missing attributes {sorted(missing)} or datasets "
+                         f"{sorted(set(DATASETS) ^ set(data))} against the contract")  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with h5py.File(tmp, "w") as f:
+            for name, arr in data.items():
+                arr = np.asarray(arr)
+                if name == "overlaps":
+                    chunks = (1, 1, *arr.shape[2:]) if arr.shape[0] else None
+                    f.create_dataset(name, data=arr, chunks=chunks, compression="gzip", compression_opts=4,
+                                     shuffle=True)  # fmt: skip
+                else:
+                    f.create_dataset(name, data=arr)
+            for key in ATTRIBUTES:
+                f.attrs[key] = attrs[key]
+            f.attrs["complete"] = True  # last: its presence means every write above finished
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        _check(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _check(path: Path) -> dict:
+    """Validate structure against the contract; return the attributes."""
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise CorruptChunkError(f"{path}: cannot be opened as HDF5 (truncated or corrupt?): {err}") from None
+    with f:
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        if not attrs.get("complete", False):
+            raise CorruptChunkError(
+                f"{path}: incomplete (no 'complete' attribute): the writing job did not finish"
+            )
+        missing = [k for k in ATTRIBUTES if k not in attrs]
+        if missing:
+            raise CorruptChunkError(f"{path}: missing attributes {missing}")
+        for name in DATASETS:
+            if name not in f:
+                raise CorruptChunkError(f"{path}: missing dataset '{name}'")
+        n_T = f["temperatures"].shape[0]
+        n_bins = f["logbins/energy"].shape[-1]
+        want = _shapes(int(attrs["n_instances"]), n_T, int(attrs["n_con"]), int(attrs["L"]), n_bins)
+        for name, (dtype, shape) in want.items():
+            ds = f[name]
+            if ds.dtype != np.dtype(dtype) or ds.shape != shape:
+                raise CorruptChunkError(
+                    f"{path}: dataset '{name}' is {ds.dtype}{ds.shape}, the contract says {dtype}{shape}"
+                )
+    return attrs
+
+
+def read_chunk(path: str | Path, datasets: Iterable[str] | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """Read (a selection of) the datasets of one chunk after validating it.
+
+    Returns
+    -------
+    (data, attrs): arrays keyed by dataset name (all of them by default), and the file's attributes.
+
+    Raises
+    ------
+    CorruptChunkError
+        if the file is missing, truncated, incomplete, off-contract, or a compressed block fails to decode.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CorruptChunkError(f"{path}: no such file")
+    attrs = _check(path)
+    names = DATASETS if datasets is None else tuple(datasets)
+    unknown = set(names) - set(DATASETS)
+    if unknown:
+        raise ValueError(f"read_chunk: unknown datasets {sorted(unknown)}; the contract has {DATASETS}")
+    try:
+        with h5py.File(path, "r") as f:
+            data = {name: f[name][()] for name in names}
+    except OSError as err:
+        raise CorruptChunkError(f"{path}: data cannot be read (corrupt block?): {err}") from None
+    return data, attrs
+
+
+def write_synthetic_chunk(
+    path: str | Path,
+    overlaps: np.ndarray,
+    temperatures: np.ndarray,
+    first_instance: int,
+    *,
+    disorder: str = "gaussian",
+    sweeps: int = 64,
+) -> Path:
+    """Write a contract-conforming chunk around given overlaps, for tests and benchmarks of the ML stages.
+
+    Parameters
+    ----------
+    overlaps : ±1, shape (n_i, n_T, n_con, L, L, L); the other datasets are zero placeholders (final spins +1)
+    temperatures : (n_T,) ascending
+    """
+    n_i, n_T, n_con, L = overlaps.shape[:4]
+    data = {name: np.zeros((n_i, n_T)) for name in ("energy", "link_overlap", "q2", "q4", "qk2")}
+    data.update(
+        {
+            "temperatures": np.asarray(temperatures, np.float64),
+            "couplings": np.zeros((n_i, 3, L, L, L), np.float32),
+            "overlaps": np.asarray(overlaps, np.int8),
+            "logbins/energy": np.zeros((n_i, n_T, 1)),
+            "logbins/link_overlap": np.zeros((n_i, n_T, 1)),
+            "swap_acceptance": np.zeros((n_i, n_T - 1)),
+            "final_spins": np.ones((n_i, n_T, 2, L, L, L), np.int8),
+        }
+    )
+    attrs = {"L": L, "disorder": disorder, "sweeps": sweeps, "seed": 0, "first_instance": first_instance,
+             "n_instances": n_i, "n_con": n_con, "config_hash": "synthetic"}  # fmt: skip
+    write_chunk(path, data, attrs)
+    return Path(path)
