@@ -126,44 +126,22 @@ def module_path(dotted: str) -> Path:
     return (REPO / "src" / "spinglass_ml").joinpath(*parts).with_suffix(".py")
 
 
-def package_imports(script: Path) -> set[str]:
-    """spinglass_ml modules a script imports itself (``from spinglass_ml.mc import a``,
-    ``from spinglass_ml.mc.a import f`` or ``import spinglass_ml.mc.a``), dotted below spinglass_ml, e.g.
-    "mc.a"; the rule-script prologue ``jobs`` (logging only) is left out."""
-    found = set()
-    for node in ast.walk(ast.parse(script.read_text())):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("spinglass_ml"):
-            base = node.module.removeprefix("spinglass_ml").lstrip(".")
-            for alias in node.names:
-                dotted = f"{base}.{alias.name}".lstrip(".")
-                path = module_path(dotted)
-                found.add(".".join(path.relative_to(REPO / "src" / "spinglass_ml").with_suffix("").parts))
-        elif isinstance(node, ast.Import):
-            names = [a.name for a in node.names if a.name.startswith("spinglass_ml.")]
-            found |= {name.removeprefix("spinglass_ml.") for name in names}
-    return found - {"jobs"}
-
-
-def declared_modules(name: str) -> set[str]:
-    """Package modules rule `name` declares as inputs: package_module("x"), or a loop over names."""
+def rule_block(name: str) -> str:
+    """The text of rule `name` in workflow/rules/*.smk."""
     for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
         for block in re.split(r"^(?=rule )", smk.read_text(), flags=re.MULTILINE)[1:]:
             if re.match(rf"rule {name}:", block):
-                inputs = re.search(r"^    input:\n(.*?)^    \w+:", block, flags=re.MULTILINE | re.DOTALL)
-                lines = [line for line in inputs.group(1).splitlines() if "package_module(" in line]
-                return {m for line in lines for m in re.findall(r'"([\w.]+)"', line)}
+                return block
     raise KeyError(name)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, e in rules().items() if "script" in e))
-def test_rule_declares_the_package_modules_its_script_imports(name):
-    """A code change reruns the rules whose scripts import the changed module."""
-    used = package_imports(rules()[name]["script"])
-    assert used <= declared_modules(name), f"rule {name} imports {sorted(used - declared_modules(name))}"
-
-
-def test_package_import_scan():
-    found = package_imports(REPO / "workflow" / "scripts" / "fig_dose_response.py")
-    assert found == {"analysis.records", "figures.comparison", "figures.style"}
-    assert declared_modules("fig_equilibration") == {"figures.mc", "figures.style", "mc.equilibration"}
-    assert "mc.simulation" in declared_modules("simulate")
+def test_rule_reruns_when_the_code_it_runs_changes(name):
+    """Each rule's params carry the digest of its own script's code (spinglass_ml.provenance.code_digest), so
+    a change of what it runs reruns it; simulate carries the version of the Monte Carlo chains instead."""
+    block, script = rule_block(name), rules()[name]["script"].stem
+    if name == "simulate":
+        assert "chain=CHAIN_VERSION" in block and "script_code(" not in block
+    else:
+        assert f'code=script_code("{script}")' in block, f"rule {name} does not carry its code digest"
+    assert "package_module(" not in block and str(REPO) not in block  # no path-dependent code inputs

@@ -7,6 +7,7 @@ import copy
 import json
 import math
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,23 @@ def snakemake(workdir, *args, timeout=300):
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args]
     proc = subprocess.run(cmd, check=False, cwd=REPO, capture_output=True, text=True, timeout=timeout)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def snakemake_in(checkout, *args, timeout=1800):
+    """Run snakemake on the Snakefile of a copied checkout, in that checkout, as a user would."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(checkout / "Snakefile"), "-d", str(checkout), *args]
+    proc = subprocess.run(cmd, check=False, cwd=checkout, capture_output=True, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def import_test_module(path):
+    """A test module of another folder, by path (test folders are not packages)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def load(name):
@@ -169,75 +187,100 @@ def test_invalid_config_is_rejected_before_any_job(tmp_path, mutate, key):
 
 
 def test_tiny_study_runs_end_to_end(tmp_path):
-    """The tiny config for real: every chunk is written, valid, logged with progress and benchmarked; every
-    model and prediction file follows its contract."""
+    """The tiny config for real, in a copy of the checkout: every chunk is written, valid, logged with
+    progress and benchmarked; every model and prediction file follows its contract. Then what reruns: moving
+    the finished study, or touching every module of the installed package, plans nothing; a new version of
+    the Monte Carlo chains plans every simulate job."""
     from spinglass_ml.mc.chunks import read_chunk
 
     config = str(REPO / "config" / "tiny.yaml")
+    checkout = tmp_path / "checkout"  # the workflow's files; the code that runs is the installed package
+    skip = shutil.ignore_patterns(".git", ".venv", ".snakemake", "results", "build", "__pycache__", "*.so")
+    shutil.copytree(REPO, checkout, ignore=skip)
     # the whole tiny study: ~3 min on an idle 2-core machine, 8 min measured while other jobs loaded it
-    code, out = snakemake(tmp_path, "--cores", "2", "--configfile", config, timeout=1800)
+    code, out = snakemake_in(checkout, "--cores", "2", "--configfile", config, timeout=1800)
     assert code == 0, out
-    chunks = sorted((tmp_path / "results" / "mc").rglob("chunk*.h5"))
+    chunks = sorted((checkout / "results" / "mc").rglob("chunk*.h5"))
     assert len(chunks) == expected_chunks(load("tiny"))
     sizes = []
     for path in chunks:
         data, attrs = read_chunk(path, ["overlaps", "energy"])
         assert attrs["config_hash"] and np.all(np.isfinite(data["energy"]))
         sizes.append(attrs["n_instances"])
-        log = tmp_path / "results" / "logs" / path.relative_to(tmp_path / "results").with_suffix(".log")
+        log = checkout / "results" / "logs" / path.relative_to(checkout / "results").with_suffix(".log")
         assert f"sweep {attrs['sweeps']}/{attrs['sweeps']}" in log.read_text()
         bench = (
-            tmp_path / "results" / "benchmarks" / path.relative_to(tmp_path / "results").with_suffix(".tsv")
+            checkout / "results" / "benchmarks" / path.relative_to(checkout / "results").with_suffix(".tsv")
         )
         assert bench.exists()
     assert sorted(sizes) == [1] * 3 + [2] * 12  # 5 instances in chunks of 2 (and 4 in 2)
-    assert not (tmp_path / "results" / "checkpoints").exists() or not list(
-        (tmp_path / "results" / "checkpoints").rglob("*.npz")
+    assert not (checkout / "results" / "checkpoints").exists() or not list(
+        (checkout / "results" / "checkpoints").rglob("*.npz")
     )  # checkpoints are removed once a chunk is written
     for condition in load("tiny")["ml"]["conditions"]:
         for L, n_i in ((2, 5), (4, 4)):
-            models = tmp_path / "results" / "models" / condition
+            models = checkout / "results" / "models" / condition
             for suffix in (".keras", ".history.csv", ".provenance.json", ".flips.npz"):
                 assert (models / f"L{L}{suffix}").stat().st_size > 0
-            csv = tmp_path / "results" / "predictions" / condition / f"L{L}.csv"
+            csv = checkout / "results" / "predictions" / condition / f"L{L}.csv"
             pred = np.genfromtxt(csv, delimiter=",", names=True)
             assert pred.dtype.names == ("instance", "T", "p") and pred.size == n_i * 4
             assert np.all((pred["p"] >= 0) & (pred["p"] <= 1))
     for condition in load("tiny")["ml"]["conditions"]:  # analysis: an estimate or the reason there is none
-        analysis = json.loads((tmp_path / "results" / "analysis" / f"{condition}.json").read_text())
+        analysis = json.loads((checkout / "results" / "analysis" / f"{condition}.json").read_text())
         assert analysis["condition"] == condition and analysis["sizes"] == [2, 4]
         assert analysis["Tc"] is not None or analysis["reason"]
         assert set(analysis["curves"]) == {"2", "4"} and analysis["gaussian_check"]["quantity"] == "p"
-    records = json.loads((tmp_path / "results" / "analysis" / "equilibration.json").read_text())
-    data_sets = {path.parent.relative_to(tmp_path / "results" / "mc").parts for path in chunks}
+    records = json.loads((checkout / "results" / "analysis" / "equilibration.json").read_text())
+    data_sets = {path.parent.relative_to(checkout / "results" / "mc").parts for path in chunks}
     assert {(r["disorder"], f"L{r['L']}", f"sweeps{r['sweeps']}") for r in records} == data_sets
     assert all(("identity_logbins" in r) == (r["disorder"] == "gaussian") for r in records)
-    physics = json.loads((tmp_path / "results" / "analysis" / "physics_reference.json").read_text())
+    physics = json.loads((checkout / "results" / "analysis" / "physics_reference.json").read_text())
     assert all(set(physics[d]) == {"binder", "xi"} for d in ("bimodal", "gaussian"))
-    rows = (tmp_path / "results" / "tables" / "summary.csv").read_text().splitlines()
+    rows = (checkout / "results" / "tables" / "summary.csv").read_text().splitlines()
     assert rows[0] == "condition,method,Tc,Tc_err,nu,nu_err,reason"
     assert {row.split(",")[0] for row in rows[1:]} == {*load("tiny")["ml"]["conditions"], "physics-bimodal",
                                                        "physics-gaussian"}  # fmt: skip
     epochs = load("tiny")["robustness"]["uncertainty"]["epochs"]
     for L in (2, 4):  # the trade-off record: one row per epoch for both models, and its figures
-        doc = json.loads((tmp_path / "results" / "robustness" / "tradeoff" / f"L{L}.json").read_text())
+        doc = json.loads((checkout / "results" / "robustness" / "tradeoff" / f"L{L}.json").read_text())
         assert [len(run["records"]) for run in doc["models"].values()] == [epochs, epochs]
     for L in (2, 4):  # the adversarial record: clean and adv-0.5 attacked on the same examples
-        doc = json.loads((tmp_path / "results" / "robustness" / "adversarial" / f"L{L}.json").read_text())
+        doc = json.loads((checkout / "results" / "robustness" / "adversarial" / f"L{L}.json").read_text())
         assert list(doc["models"]) == ["clean", "adv-0.5"]
         for model in doc["models"].values():  # epsilon = 0 is the clean accuracy
             assert model["attacks"]["pgd"]["robust_accuracy"][0] == model["clean_accuracy"]
-    from test_figures import FIGURES, ROBUSTNESS_FIGURES, TABLES, assert_images  # the named targets
+    figures = import_test_module(REPO / "tests" / "figures" / "test_figures.py")  # the named targets
+    FIGURES, ROBUSTNESS_FIGURES, TABLES = figures.FIGURES, figures.ROBUSTNESS_FIGURES, figures.TABLES
+    assert_images = figures.assert_images
 
     for name in FIGURES + ROBUSTNESS_FIGURES:
-        assert_images(tmp_path / "results" / "figures" / f"{name}.pdf")
+        assert_images(checkout / "results" / "figures" / f"{name}.pdf")
     for name in TABLES:
-        assert (tmp_path / "results" / "tables" / f"{name}.tex").stat().st_size > 0
-    code, out = snakemake(tmp_path, "fig2", "-n", "-f", "--configfile", config)  # rebuilds just that figure
+        assert (checkout / "results" / "tables" / f"{name}.tex").stat().st_size > 0
+    code, out = snakemake_in(
+        checkout, "fig2", "-n", "-f", "--configfile", config
+    )  # rebuilds just that figure
     assert code == 0 and re.search(r"^total\s+1$", out, re.MULTILINE), out
-    code, out = snakemake(tmp_path, "--report", str(tmp_path / "report.html"), "--configfile", config)
+    code, out = snakemake_in(checkout, "--report", str(checkout / "report.html"), "--configfile", config)
     assert code == 0, out
-    report_html = (tmp_path / "report.html").read_text()
+    report_html = (checkout / "report.html").read_text()
     assert all(f"{name}.png" in report_html for name in FIGURES + ROBUSTNESS_FIGURES)
-    code, out = snakemake(tmp_path, "-n", "--configfile", config)
-    assert code == 0 and "Nothing to be done" in out
+    code, out = snakemake_in(checkout, "-n", "--configfile", config)
+    assert code == 0 and "Nothing to be done" in out, out
+    moved = tmp_path / "moved"
+    shutil.move(checkout, moved)  # the finished study in another directory: nothing to redo
+    code, out = snakemake_in(moved, "-n", "--configfile", config)
+    assert code == 0 and "Nothing to be done" in out, out
+    for path in (REPO / "src" / "spinglass_ml").rglob("*.py"):  # as a pull of docs-only commits would
+        path.touch()
+    code, out = snakemake_in(moved, "-n", "--configfile", config)
+    assert code == 0 and "Nothing to be done" in out, out
+    bump = (  # the same dry run with the next version of the Monte Carlo chains
+        "import sys, spinglass_ml.mc.simulation as s; s.CHAIN_VERSION += 1; from snakemake.cli import main; "
+        f"sys.argv = ['snakemake', '-n', '-s', {str(moved / 'Snakefile')!r}, '-d', {str(moved)!r}, "
+        f"'--configfile', {config!r}]; main()"
+    )
+    proc = subprocess.run([sys.executable, "-c", bump], capture_output=True, text=True, timeout=300)
+    planned = re.search(r"^simulate\s+(\d+)$", proc.stdout + proc.stderr, re.MULTILINE)
+    assert planned and int(planned.group(1)) == expected_chunks(load("tiny")), proc.stdout + proc.stderr

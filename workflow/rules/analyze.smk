@@ -5,16 +5,6 @@ rule analyze:
     input:
         bimodal=expand("results/predictions/{{condition}}/L{L}.csv", L=ml_sizes()),
         gaussian=expand("results/predictions/{{condition}}/gaussian/L{L}.csv", L=ml_sizes()),
-        code=[
-            package_module(m)
-            for m in (
-                "analysis.records",
-                "analysis.fss",
-                "analysis.bootstrap",
-                "analysis.collapse",
-                "ml.predictions",
-            )
-        ],
     output:
         "results/analysis/{condition}.json",
     log:
@@ -24,6 +14,7 @@ rule analyze:
     conda:
         "../../envs/analyze.yaml"
     params:
+        code=script_code("analyze"),
         analysis=config["analysis"],
         seed=config["seed"],
         sizes=ml_sizes(),
@@ -37,18 +28,6 @@ rule analyze_physics:
     input:
         bimodal=mc_chunks("bimodal"),
         gaussian=mc_chunks("gaussian"),
-        code=[
-            package_module(m)
-            for m in (
-                "analysis.observables",
-                "analysis.records",
-                "analysis.fss",
-                "analysis.bootstrap",
-                "analysis.collapse",
-                "mc.lattice",
-                "mc.chunks",
-            )
-        ],
     output:
         "results/analysis/physics_reference.json",
     log:
@@ -58,6 +37,7 @@ rule analyze_physics:
     conda:
         "../../envs/analyze.yaml"
     params:
+        code=script_code("analyze_physics"),
         analysis=config["analysis"],
         seed=config["seed"],
     script:
@@ -70,7 +50,6 @@ rule analyze_summary:
     input:
         conditions=expand("results/analysis/{condition}.json", condition=config["ml"]["conditions"]),
         physics="results/analysis/physics_reference.json",
-        code=package_module("analysis.records"),
     output:
         report("results/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
     log:
@@ -78,6 +57,7 @@ rule analyze_summary:
     conda:
         "../../envs/analyze.yaml"
     params:
+        code=script_code("analyze_summary"),
         conditions=config["ml"]["conditions"],
     script:
         "../scripts/analyze_summary.py"
@@ -89,7 +69,6 @@ rule equilibration:
     input:
         gaussian=gaussian_data_sets(),
         bimodal=mc_chunks("bimodal"),
-        code=[package_module(m) for m in ("mc.equilibration", "mc.chunks")],
     output:
         "results/analysis/equilibration.json",
     log:
@@ -99,6 +78,7 @@ rule equilibration:
     conda:
         "../../envs/analyze.yaml"
     params:
+        code=script_code("equilibration"),
         sigmas=config["ml"]["equilibration_sigmas"],
     script:
         "../scripts/equilibration.py"

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import jsonschema
 import yaml
+from spinglass_ml.mc.simulation import CHAIN_VERSION
 from spinglass_ml.ml.conditions import parse_condition, training_sweeps
+from spinglass_ml.provenance import code_digest
 
 DISORDERS = ("gaussian", "bimodal")
 
@@ -140,9 +142,11 @@ wildcard_constraints:
 
 
 # ---------------------------------------------------------------- helpers
-def package_module(name):
-    """Path of a package module ("mc.simulation"), declared as input so that code changes rerun the rule."""
-    return str(Path(workflow.basedir, "src", "spinglass_ml", *name.split(".")).with_suffix(".py"))
+def script_code(name):
+    """Params value of a rule: the digest of the code its script runs (the script and every package module it
+    imports, as installed; docstrings, comments and formatting excluded). A change of that code reruns the
+    rule; moving the checkout, or a change elsewhere, does not."""
+    return code_digest(Path(workflow.basedir) / "workflow" / "scripts" / f"{name}.py")
 
 
 def size_entry(disorder, L):

@@ -4,8 +4,6 @@
 
 rule table1:
     """Table I: parameters of the Gaussian training data, as configured (with each therm-* condition's sweeps)."""
-    input:
-        code=[package_module(m) for m in ("figures.tables", "ml.conditions")],
     output:
         csv=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
         tex="results/tables/table1.tex",
@@ -14,6 +12,7 @@ rule table1:
     conda:
         "../../envs/figures.yaml"
     params:
+        code=script_code("table_mc"),
         disorder="gaussian",
         ensemble=config["mc"]["gaussian"],
         conditions=conditions_of("therm"),
@@ -23,8 +22,6 @@ rule table1:
 
 rule table2:
     """Table II: parameters of the bimodal prediction data, as configured."""
-    input:
-        code=package_module("figures.tables"),
     output:
         csv=report("results/tables/table2.csv", caption="../report/table2.rst", category="Tables"),
         tex="results/tables/table2.tex",
@@ -33,6 +30,7 @@ rule table2:
     conda:
         "../../envs/figures.yaml"
     params:
+        code=script_code("table_mc"),
         disorder="bimodal",
         ensemble=config["mc"]["bimodal"],
         conditions=[],
@@ -42,8 +40,6 @@ rule table2:
 
 rule table3:
     """Table III: the CNN and its training, as configured; software versions of the training environment."""
-    input:
-        code=[package_module(m) for m in ("figures.tables", "provenance")],
     output:
         csv=report("results/tables/table3.csv", caption="../report/table3.rst", category="Tables"),
         tex="results/tables/table3.tex",
@@ -52,6 +48,7 @@ rule table3:
     conda:
         "../../envs/ml.yaml"
     params:
+        code=script_code("table3"),
         cnn=config["ml"]["cnn"],
         training=config["ml"]["training"],
         gpus=config["ml"]["gpus"],
@@ -63,7 +60,6 @@ rule fig_equilibration:
     """Both sides of the Gaussian identity against log-binned sweeps, for every Gaussian data set."""
     input:
         equilibration="results/analysis/equilibration.json",
-        code=[package_module(m) for m in ("figures.mc", "figures.style", "mc.equilibration")],
     output:
         pdf="results/figures/fig_equilibration.pdf",
         png=report(
@@ -77,6 +73,8 @@ rule fig_equilibration:
         "results/benchmarks/figures/fig_equilibration.tsv"
     conda:
         "../../envs/figures.yaml"
+    params:
+        code=script_code("fig_equilibration"),
     script:
         "../scripts/fig_equilibration.py"
 
@@ -85,7 +83,6 @@ rule fig1:
     """Fig. 1 for the clean condition: p(T, L), the ν_ml fit, the linear coefficient with T_c, the collapse."""
     input:
         analysis="results/analysis/clean.json",
-        code=[package_module(m) for m in ("figures.scaling", "figures.style")],
     output:
         pdf="results/figures/fig1.pdf",
         png=report("results/figures/fig1.png", caption="../report/fig1.rst", category="Paper figures"),
@@ -93,6 +90,8 @@ rule fig1:
         "results/logs/figures/fig1.log",
     conda:
         "../../envs/figures.yaml"
+    params:
+        code=script_code("fig1"),
     script:
         "../scripts/fig1.py"
 
@@ -102,7 +101,6 @@ rule fig2:
     input:
         analysis=f"results/analysis/{config['figures']['fig2']}.json",
         clean="results/analysis/clean.json",
-        code=[package_module(m) for m in ("figures.scaling", "figures.style")],
     output:
         pdf="results/figures/fig2.pdf",
         png=report("results/figures/fig2.png", caption="../report/fig2.rst", category="Paper figures"),
@@ -111,6 +109,7 @@ rule fig2:
     conda:
         "../../envs/figures.yaml"
     params:
+        code=script_code("fig_condition"),
         condition=config["figures"]["fig2"],
     script:
         "../scripts/fig_condition.py"
@@ -121,7 +120,6 @@ rule fig3:
     input:
         analysis=f"results/analysis/{config['figures']['fig3']}.json",
         clean="results/analysis/clean.json",
-        code=[package_module(m) for m in ("figures.scaling", "figures.style")],
     output:
         pdf="results/figures/fig3.pdf",
         png=report("results/figures/fig3.png", caption="../report/fig3.rst", category="Paper figures"),
@@ -130,6 +128,7 @@ rule fig3:
     conda:
         "../../envs/figures.yaml"
     params:
+        code=script_code("fig_condition"),
         condition=config["figures"]["fig3"],
     script:
         "../scripts/fig_condition.py"
@@ -140,7 +139,6 @@ rule fig_physics_reference:
     input:
         reference="results/analysis/physics_reference.json",
         clean="results/analysis/clean.json",
-        code=[package_module(m) for m in ("figures.comparison", "figures.style", "analysis.observables")],
     output:
         pdf="results/figures/fig_physics_reference.pdf",
         png=report(
@@ -153,6 +151,7 @@ rule fig_physics_reference:
     conda:
         "../../envs/figures.yaml"
     params:
+        code=script_code("fig_physics_reference"),
         literature=config["figures"]["literature"],
     script:
         "../scripts/fig_physics_reference.py"
@@ -163,7 +162,6 @@ rule fig_dose_response:
     input:
         analyses=condition_analyses("flip", "therm"),
         clean="results/analysis/clean.json",
-        code=[package_module(m) for m in ("figures.comparison", "figures.style", "analysis.records")],
     output:
         pdf="results/figures/fig_dose_response.pdf",
         png=report(
@@ -175,5 +173,7 @@ rule fig_dose_response:
         "results/logs/figures/fig_dose_response.log",
     conda:
         "../../envs/figures.yaml"
+    params:
+        code=script_code("fig_dose_response"),
     script:
         "../scripts/fig_dose_response.py"

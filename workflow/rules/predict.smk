@@ -6,10 +6,6 @@ rule predict:
         flips="results/models/{condition}/L{L}.flips.npz",
         bimodal=equilibrated_chunks("bimodal"),
         gaussian=equilibrated_chunks("gaussian"),
-        code=[
-            package_module(m)
-            for m in ("ml.predict", "ml.predictions", "ml.dataset", "ml.pipeline", "ml.model")
-        ],
     output:
         bimodal="results/predictions/{condition}/L{L}.csv",
         gaussian="results/predictions/{condition}/gaussian/L{L}.csv",
@@ -24,6 +20,7 @@ rule predict:
         mem_mb=4000,
         runtime=60,
     params:
+        code=script_code("predict"),
         batch_size=config["ml"]["training"]["batch_size"],
     script:
         "../scripts/predict.py"

@@ -10,17 +10,6 @@ rule adversarial:
         models=expand("results/models/{condition}/L{{L}}.keras", condition=adversarial_conditions()),
         flips=expand("results/models/{condition}/L{{L}}.flips.npz", condition=adversarial_conditions()),
         gaussian=equilibrated_chunks("gaussian"),
-        code=[
-            package_module(m)
-            for m in (
-                "robustness.adversarial",
-                "robustness.attacks",
-                "robustness.symmetry",
-                "ml.dataset",
-                "ml.pipeline",
-                "ml.model",
-            )
-        ],
     output:
         "results/robustness/adversarial/L{L}.json",
     log:
@@ -34,6 +23,7 @@ rule adversarial:
         mem_mb=4000,
         runtime=60,
     params:
+        code=script_code("adversarial"),
         conditions=adversarial_conditions(),
         seed=config["seed"],
         threshold=config["ml"]["threshold"],
@@ -47,7 +37,6 @@ rule fig_adversarial:
     every L; the fooled fraction per temperature at the largest L."""
     input:
         json=adversarial_outputs(),
-        code=[package_module(m) for m in ("figures.robustness", "figures.style", "robustness.records")],
     output:
         pdf="results/figures/fig_adversarial.pdf",
         png=report(
@@ -60,6 +49,7 @@ rule fig_adversarial:
     conda:
         "../../envs/figures.yaml"
     params:
+        code=script_code("fig_adversarial"),
         attack="pgd",
     script:
         "../scripts/fig_adversarial.py"
@@ -70,7 +60,6 @@ rule fig_activations:
     violations, clean and adversarially trained, at the largest L."""
     input:
         json=adversarial_outputs(),
-        code=[package_module(m) for m in ("figures.robustness", "figures.style", "robustness.records")],
     output:
         pdf="results/figures/fig_activations.pdf",
         png=report(
@@ -82,6 +71,8 @@ rule fig_activations:
         "results/logs/figures/fig_activations.log",
     conda:
         "../../envs/figures.yaml"
+    params:
+        code=script_code("fig_activations"),
     script:
         "../scripts/fig_activations.py"
 
@@ -92,19 +83,6 @@ rule tradeoff:
     accuracy (input and feature space) and the neural packets' position and momentum spreads."""
     input:
         chunks=equilibrated_chunks("gaussian"),
-        code=[
-            package_module(m)
-            for m in (
-                "ml.dataset",
-                "ml.pipeline",
-                "ml.model",
-                "ml.train",
-                "robustness.attacks",
-                "robustness.adversarial_training",
-                "robustness.packets",
-                "robustness.tradeoff",
-            )
-        ],
     output:
         json="results/robustness/tradeoff/L{L}.json",
         npz="results/robustness/tradeoff/L{L}.npz",
@@ -119,6 +97,7 @@ rule tradeoff:
         mem_mb=4000,
         runtime=60,
     params:
+        code=script_code("tradeoff"),
         seed=config["seed"],
         threshold=config["ml"]["threshold"],
         validation_fraction=config["ml"]["validation_fraction"],
@@ -134,7 +113,6 @@ rule fig_tradeoff:
     """Test and PGD robust accuracy after every epoch, clean and adversarially trained models, every L."""
     input:
         json=tradeoff_outputs("json"),
-        code=[package_module(m) for m in ("figures.robustness", "figures.style", "robustness.records")],
     output:
         pdf="results/figures/fig_tradeoff.pdf",
         png=report(
@@ -144,6 +122,8 @@ rule fig_tradeoff:
         "results/logs/figures/fig_tradeoff.log",
     conda:
         "../../envs/figures.yaml"
+    params:
+        code=script_code("fig_tradeoff"),
     script:
         "../scripts/fig_tradeoff.py"
 
@@ -153,7 +133,6 @@ rule fig_uncertainty:
     input:
         json=tradeoff_outputs("json"),
         npz=tradeoff_outputs("npz"),
-        code=[package_module(m) for m in ("figures.robustness", "figures.style", "robustness.records")],
     output:
         pdf="results/figures/fig_uncertainty.pdf",
         png=report(
@@ -165,5 +144,7 @@ rule fig_uncertainty:
         "results/logs/figures/fig_uncertainty.log",
     conda:
         "../../envs/figures.yaml"
+    params:
+        code=script_code("fig_uncertainty"),
     script:
         "../scripts/fig_uncertainty.py"

@@ -1,20 +1,8 @@
 rule simulate:
     """Parallel-tempering Monte Carlo of one chunk of disorder instances (two replicas per temperature)."""
-    input:
-        code=[
-            package_module(m)
-            for m in (
-                "mc.simulation",
-                "mc.state",
-                "mc.schedule",
-                "mc.checkpoint",
-                "mc.chunks",
-                "mc.lattice",
-                "seeds",
-            )
-        ],
     output:
-        "results/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.h5",
+        # read-only once written: a rerun must be asked for by deleting the file (docs/workflow.md)
+        protected("results/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.h5"),
     log:
         "results/logs/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.log",
     benchmark:
@@ -26,6 +14,8 @@ rule simulate:
         mem_mb=simulate_mem_mb,
         runtime=simulate_runtime,
     params:
+        # the version of the sampled chains, not a digest of the code: a refactor reruns no Monte Carlo
+        chain=CHAIN_VERSION,
         temperatures=simulate_temperatures,
         run=simulate_run,
         seed=config["seed"],

@@ -3,19 +3,6 @@ rule train:
     input:
         chunks=train_chunks,
         init=adversarial_init,
-        code=[
-            package_module(m)
-            for m in (
-                "ml.dataset",
-                "ml.pipeline",
-                "ml.model",
-                "ml.train",
-                "ml.conditions",
-                "mc.equilibration",
-                "robustness.adversarial_training",
-                "robustness.attacks",
-            )
-        ],
     output:
         model="results/models/{condition}/L{L}.keras",
         history="results/models/{condition}/L{L}.history.csv",
@@ -33,6 +20,7 @@ rule train:
         runtime=120,
         gpu=config["ml"]["gpus"],
     params:
+        code=script_code("train"),
         seed=config["seed"],
         threshold=config["ml"]["threshold"],
         validation_fraction=config["ml"]["validation_fraction"],

@@ -62,6 +62,10 @@ from spinglass_ml.mc.state import (
 )
 from spinglass_ml.seeds import STREAM_COUPLINGS, STREAM_MC, instance_seed
 
+# The version of the sampled chains. Bump it with any change that alters a bit of any path's Monte Carlo
+# output (kernel arithmetic, random streams, schedule, initial state): rule simulate reruns exactly when it
+# changes, and tests/mc/test_chain_version.py fails until the golden digests are updated with it.
+CHAIN_VERSION = 1
 KERNELS = ("auto", "simd", "plain")
 MAX_TEMPERATURES = 256  # the kernel holds 2 n_T slots per instance, at most 512
 
