@@ -73,12 +73,15 @@ def openmp_candidates():
         if prefix is None:
             log("Homebrew's libomp not found (brew install libomp)")
         else:
-            yield f"-Xpreprocessor -fopenmp -lomp with {prefix}", {
-                "compile": ["-Xpreprocessor", "-fopenmp"],
-                "link": ["-lomp"],
-                "include_dirs": [os.path.join(prefix, "include")],
-                "library_dirs": [os.path.join(prefix, "lib")],
-            }
+            yield (
+                f"-Xpreprocessor -fopenmp -lomp with {prefix}",
+                {
+                    "compile": ["-Xpreprocessor", "-fopenmp"],
+                    "link": ["-lomp"],
+                    "include_dirs": [os.path.join(prefix, "include")],
+                    "library_dirs": [os.path.join(prefix, "lib")],
+                },
+            )
 
 
 def probe(compiler, options) -> str | None:
@@ -131,11 +134,11 @@ class BuildExt(build_ext):
                     break
                 failures.append(f"{description}: {why}")
             if found is None:
+                tried = "; ".join(failures or ["nothing"])
                 log(
-                    "WARNING: no working OpenMP with this compiler; building the kernel WITHOUT OpenMP: it runs "
-                    "on ONE thread whatever num_threads says (results are the same, only slower). Tried: "
-                    + "; ".join(failures or ["nothing"])
-                    + ". See docs/install.md (Linux: gcc; macOS: brew install libomp). "
+                    "WARNING: no working OpenMP with this compiler; building the kernel WITHOUT OpenMP: "
+                    "it runs on ONE thread whatever num_threads says (same results, only slower). "
+                    f"Tried: {tried}. See docs/install.md (Linux: gcc; macOS: brew install libomp). "
                     "SPINGLASS_NO_OPENMP=1 skips this check."
                 )
         found = found or {"compile": [], "link": [], "include_dirs": [], "library_dirs": []}
