@@ -53,7 +53,7 @@ def manylinux(arch: str) -> list[str]:
     return [f"manylinux_2_{minor}_{arch}" for minor in range(28, 16, -1)] + [f"manylinux2014_{arch}"]
 
 
-# name: (pip --platform tags, marker environment). macOS tags pip widens itself (14.0 down to 11.0, universal2)
+# name: (pip --platform tags, marker environment); macOS tags pip widens itself (14.0 to 11.0, universal2)
 TARGETS = {
     "linux-x86_64": (manylinux("x86_64"), {"sys_platform": "linux", "platform_system": "Linux",
                                             "os_name": "posix", "platform_machine": "x86_64"}),
@@ -122,7 +122,8 @@ def left_out(found: dict, reqs: list[str], env: dict) -> list[str]:
     extras = {}  # the extras asked of each package, by the project or by an active requirement
     for r in map(Requirement, reqs):
         extras.setdefault(canonicalize_name(r.name), {""}).update(r.extras)
-    requires = {k: [Requirement(s) for s in i["metadata"].get("requires_dist") or []] for k, i in found.items()}
+    requires = {key: [Requirement(s) for s in item["metadata"].get("requires_dist") or []]
+                for key, item in found.items()}
     for _ in range(len(found)):
         before = sum(map(len, extras.values()))
         for key, rs in requires.items():
@@ -176,7 +177,7 @@ def check(target: str, python: str, with_gpu: bool) -> tuple[bool, list[str]]:
 jobs = [(t, p, bool(gpu) and t == "linux-x86_64" and p == pythons[-1]) for p in pythons for t in TARGETS]
 with ThreadPoolExecutor(PARALLEL) as pool:
     results = list(pool.map(lambda job: check(*job), jobs))
-for ok, lines in results:
+for _, lines in results:
     print("\n".join(lines))
 failed = sum(not ok for ok, _ in results)
 
