@@ -1,22 +1,30 @@
 """The prologue every rule script of the workflow shares (``workflow/scripts/``).
 
 A rule script is an adapter: it reads its inputs, makes one call into the package and writes its outputs,
-inside ``with job(snakemake) as log:``. :func:`job` sends logging to the job's log file (the rule's own
-lines and the package's at INFO, other libraries' at WARNING, so that e.g. fontTools' subsetting chatter
-stays out), logs a failure with its traceback before Snakemake sees it, and can set TensorFlow's threads to
-the job's ``threads``.
+inside ``with job(snakemake) as log:``. :func:`job` sends logging and standard error to the job's log file
+(the rule's own lines and the package's at INFO, other libraries' at WARNING, so that e.g. fontTools'
+subsetting chatter stays out), logs a failure with its traceback before Snakemake sees it, and can set
+TensorFlow's threads to the job's ``threads``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 
 def configure_logging(snakemake: Any) -> logging.Logger:
-    """Log to ``snakemake.log[0]``; returns the logger of the rule, named after it."""
+    """Log to ``snakemake.log[0]``, and send the process's standard error there too (TensorFlow's C++
+    start-up lines, library warnings), so the job's log keeps everything and the terminal only Snakemake's
+    own lines; returns the logger of the rule, named after it."""
+    Path(snakemake.log[0]).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(snakemake.log[0], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
     logging.basicConfig(filename=snakemake.log[0], level=logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("spinglass_ml").setLevel(logging.INFO)
     logger = logging.getLogger(snakemake.rule)

@@ -152,9 +152,24 @@ def _adv_iterations_not_multiple(c):
     c["robustness"]["adversarial"]["training"]["iterations"] = 3  # tiny logs every 2 steps
 
 
+def _threshold_outside(c):
+    c["ml"]["threshold"] = 5.0  # above every Gaussian temperature: no snapshot labelled 1
+
+
+def _bimodal_without_model(c):
+    c["mc"]["bimodal"]["sizes"][1]["L"] = 6
+
+
+def _condition_twice(c):
+    c["ml"]["conditions"].append("flip-0.1")
+
+
 @pytest.mark.parametrize(
     "mutate, key",
     [
+        (_threshold_outside, "ml.threshold"),
+        (_bimodal_without_model, "mc.bimodal.sizes[1].L"),
+        (_condition_twice, "ml.conditions"),
         (_negative_sweeps, "mc.gaussian.sizes[1].sweeps"),
         (_unknown_disorder, "mc.uniform"),
         (_n_con_too_large, "mc.bimodal.sizes[0].n_con"),

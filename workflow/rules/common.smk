@@ -54,6 +54,12 @@ def _fill_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
+def ml_sizes_of(config):
+    """Linear sizes with both training (Gaussian) and prediction (bimodal) data: one model per condition."""
+    bimodal = {size["L"] for size in config["mc"]["bimodal"]["sizes"]}
+    return [size["L"] for size in config["mc"]["gaussian"]["sizes"] if size["L"] in bimodal]
+
+
 def validate_config(config, schema_path):
     """Check `config` against the schema and the cross-field rules; fill defaults in place.
 
@@ -103,6 +109,24 @@ def validate_config(config, schema_path):
                     f"config key 'analysis.window.{disorder}.min': {lim['min']} must be below "
                     f"analysis.window.{disorder}.max = {lim['max']}"
                 )
+        gauss = config["mc"]["gaussian"]["temperatures"]
+        threshold = config["ml"]["threshold"]
+        if not gauss["min"] < threshold < gauss["max"]:
+            problems.append(
+                f"config key 'ml.threshold': {threshold} must lie inside the Gaussian temperatures "
+                f"mc.gaussian.temperatures = [{gauss['min']}, {gauss['max']}], or one class has no examples"
+            )
+        for i, size in enumerate(config["mc"]["bimodal"]["sizes"]):
+            if size["L"] not in {s["L"] for s in config["mc"]["gaussian"]["sizes"]}:
+                problems.append(
+                    f"config key 'mc.bimodal.sizes[{i}].L': L = {size['L']} has no Gaussian training data "
+                    "(mc.gaussian.sizes), so no model predicts it"
+                )
+        if len(ml_sizes_of(config)) < 2:
+            problems.append(
+                "config key 'mc.bimodal.sizes': finite-size scaling needs at least two sizes with both "
+                f"Gaussian and bimodal data, found {ml_sizes_of(config)}"
+            )
         conditions = config["ml"]["conditions"]
         if "clean" not in conditions:
             problems.append(
@@ -176,8 +200,7 @@ def mc_chunks(disorder):
 
 def ml_sizes():
     """Linear sizes with both training (Gaussian) and prediction (bimodal) data: one model per condition."""
-    bimodal = {size["L"] for size in config["mc"]["bimodal"]["sizes"]}
-    return [size["L"] for size in config["mc"]["gaussian"]["sizes"] if size["L"] in bimodal]
+    return ml_sizes_of(config)
 
 
 def ml_outputs(pattern):
