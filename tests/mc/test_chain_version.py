@@ -27,8 +27,9 @@ CASES = {  # case -> (disorder, L, kernel)
 
 
 def chain_digest(disorder: str, L: int, kernel: str) -> str:
-    data = simulate_chunk(disorder=disorder, L=L, temperatures=temperature_grid(0.5, 1.5, 4), sweeps=64,
-                          n_con=2, seed=2020, first_instance=3, n_instances=3, threads=1, kernel=kernel)  # fmt: skip
+    grid = temperature_grid(0.5, 1.5, 4)
+    data = simulate_chunk(disorder=disorder, L=L, temperatures=grid, sweeps=64, n_con=2, seed=2020,
+                          first_instance=3, n_instances=3, threads=1, kernel=kernel)  # fmt: skip
     h = hashlib.sha256()
     for key in sorted(data):
         h.update(key.encode() + np.ascontiguousarray(data[key]).tobytes())
