@@ -35,7 +35,7 @@ cdef extern from "stdlib.h" nogil:
 
 cdef extern from *:
     """
-    #include <stdlib.h>
+    #include "ptmc_common.h"
 
     /* Baseline path (SSE2 on x86-64, whatever the compiler targets elsewhere). */
     #define PTMC_NAME(f) ptmc_##f##_baseline
@@ -58,7 +58,7 @@ cdef extern from *:
        these (checked with -fopt-info-vec; the benchmark shows the effect). */
     #if defined(__x86_64__) && defined(__GNUC__)
     #define PTMC_NAME(f) ptmc_##f##_avx512
-    #define PTMC_ATTR __attribute__((target("avx2,avx512f,avx512vl,avx512bw,avx512dq")))
+    #define PTMC_ATTR PTMC_TARGET_AVX512
     #define PTMC_UPDATE_ATTR static __attribute__((noinline))
     #define PTMC_HELPER_ATTR static inline __attribute__((always_inline))
     #include "ptmc_sweep.h"
@@ -68,7 +68,7 @@ cdef extern from *:
     #undef PTMC_UPDATE_ATTR
     #undef PTMC_HELPER_ATTR
     #define PTMC_NAME(f) ptmc_##f##_avx2
-    #define PTMC_ATTR __attribute__((target("avx2")))
+    #define PTMC_ATTR PTMC_TARGET_AVX2
     #define PTMC_UPDATE_ATTR static __attribute__((noinline))
     #define PTMC_HELPER_ATTR static inline __attribute__((always_inline))
     #include "ptmc_sweep.h"
@@ -110,8 +110,6 @@ cdef extern from *:
             sweep_start, sweep_stop, sweeps_total, spins, jbits, nbr, digits, p32, betas, ring, pos, frng,
             xrng, en, acc, bins, swaps, snaps, cosk, sink);
     }
-    #define ptmc_expf ptmc_expf_baseline
-    #define ptmc_uniform ptmc_uniform_baseline
     """
     float ptmc_expf(float x) nogil
     float ptmc_uniform(uint32_t *s0, uint32_t *s1, uint32_t *s2, uint32_t *s3) nogil

@@ -28,10 +28,7 @@
    Replica exchange is per lane (each lane's energies, its own exchange stream xrng): an accepted exchange
    swaps that lane's bits between the two slots' configurations (masked swaps of whole words), so slots
    keep fixed temperatures while every lane follows its own temperature permutation. */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <math.h>
+#include "ptmc_common.h"
 
 #ifndef MSC_CONSTANTS
 #define MSC_CONSTANTS
@@ -40,25 +37,11 @@
 #define MSC_B 1586
 #define MSC_C 6988
 #define MSC_K 9689
-/* Whether sweep u (0-based, of S) is measured when measuring every m-th: the first 2m sweeps (the short early
-   log bins), every sweep with u % m == m - 1, and the last one (so no log bin and no window is empty). */
-static inline int ptmc_measured(long u, long S, int m) { return u < 2L * m || u % m == m - 1 || u == S - 1; }
-/* Log bin of 0-based sweep index u (both kernels): bin k holds 2^k <= u < 2^(k+1); u = 0 joins bin 0. */
-static inline int ptmc_log_bin(long u) {
-    int k = 0;
-    for (; u > 1; u >>= 1) ++k;
-    return k;
-}
 /* Four words at once (GCC/Clang vector extension: AVX2 registers, or pairs of SSE2 ones); every operation is
    bitwise, so all instruction-set paths give identical bits. */
 typedef uint64_t msc_v4 __attribute__((vector_size(32)));
 #define MSC_LD(v, p) memcpy(&(v), (p), sizeof(msc_v4))
 #define MSC_ST(p, v) memcpy((p), &(v), sizeof(msc_v4))
-#if defined(__GNUC__)
-#define MSC_NOINLINE __attribute__((noinline))  /* separate symbols in profiles; called once per sweep */
-#else
-#define MSC_NOINLINE
-#endif
 #endif
 
 /* Regenerate all MSC_K words of the ring in place: x[i] holds x_{n-K} before and x_n after. */
@@ -82,13 +65,6 @@ PTMC_ATTR PTMC_HELPER_ATTR const uint64_t *PTMC_NAME(msc_take)(uint64_t *ring, i
     return out;
 }
 
-PTMC_ATTR PTMC_HELPER_ATTR uint32_t PTMC_NAME(msc_xoshiro)(uint32_t *s) {
-    uint32_t res = s[0] + s[3], t = s[1] << 9;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t;
-    s[3] = (s[3] << 11) | (s[3] >> 21);
-    return res;
-}
-
 /* c[0..3 (stride)] += a + b + d per lane, a 4-plane bit-sliced counter that must stay <= 15. */
 PTMC_ATTR PTMC_HELPER_ATTR void PTMC_NAME(msc_add3)(uint64_t *c, long stride, uint64_t a, uint64_t b,
                                                     uint64_t d) {
@@ -103,7 +79,7 @@ PTMC_ATTR PTMC_HELPER_ATTR void PTMC_NAME(msc_add3)(uint64_t *c, long stride, ui
 }
 
 /* big[0..M) += small[0..4) per lane (bit-sliced ripple add), then small = 0; for n counters each. */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_flush)(uint64_t *restrict big, uint64_t *restrict small, int M, int n) {
+PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(msc_flush)(uint64_t *restrict big, uint64_t *restrict small, int M, int n) {
     for (int k = 0; k < n; ++k) {
         uint64_t carry = 0;
         for (int j = 0; j < M; ++j) {
@@ -117,7 +93,7 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_flush)(uint64_t *restrict big, 
 }
 
 /* Per-lane values of bit-sliced counter k (planes cnt[j * n + k], j < M) into out[b], b < 64. */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_extract)(const uint64_t *cnt, int M, int n, int k, int64_t *out) {
+PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(msc_extract)(const uint64_t *cnt, int M, int n, int k, int64_t *out) {
     for (int b = 0; b < 64; ++b) out[b] = 0;
     for (int j = 0; j < M; ++j) {
         uint64_t w = cnt[(long)j * n + k];
@@ -130,7 +106,7 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_extract)(const uint64_t *cnt, i
    [r / 4][digit][r % 4]; digits: the threshold digits, [r / 4][class][digit][r % 4]. Writes the lanes
    still tied with p after MSC_DIGITS digits (und) and their classes (c4: dE = 4, c8: dE = 8); returns the
    OR of und. */
-PTMC_ATTR static MSC_NOINLINE uint64_t PTMC_NAME(msc_update_site)(int Rp, uint64_t *restrict row,
+PTMC_ATTR static PTMC_NOINLINE uint64_t PTMC_NAME(msc_update_site)(int Rp, uint64_t *restrict row,
         const uint64_t *restrict r0, const uint64_t *restrict r1, const uint64_t *restrict r2,
         const uint64_t *restrict r3, const uint64_t *restrict r4, const uint64_t *restrict r5,
         const uint64_t *restrict j, const uint64_t *restrict rnd, const uint64_t *restrict digits,
@@ -176,7 +152,7 @@ PTMC_ATTR static MSC_NOINLINE uint64_t PTMC_NAME(msc_update_site)(int Rp, uint64
 }
 
 /* One Metropolis sweep of all sites, all Rp slots, all 64 lanes. */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_sweep)(int N, int Rp, uint64_t *spins, const uint64_t *jbits,
+PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(msc_sweep)(int N, int Rp, uint64_t *spins, const uint64_t *jbits,
         const int32_t *nbr, const uint64_t *digits, const uint32_t *p32, uint64_t *ring, int64_t *pos,
         uint32_t *frng, uint64_t *und, uint64_t *c4, uint64_t *c8) {
     const int D = MSC_DIGITS;
@@ -195,7 +171,7 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_sweep)(int N, int Rp, uint64_t 
                     e &= e - 1;
                     int c = ((c4[r] >> b) & 1u) ? 0 : ((c8[r] >> b) & 1u) ? 1 : 2;
                     uint32_t rest = p32[3 * r + c] & (0xffffffffu >> D);
-                    uint32_t v = PTMC_NAME(msc_xoshiro)(frng + 4 * b) >> D;
+                    uint32_t v = ptmc_xoshiro(frng + 4 * b) >> D;
                     if (v < rest) row[r] ^= (uint64_t)1 << b;
                 }
             }
@@ -204,7 +180,7 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_sweep)(int N, int Rp, uint64_t 
 }
 
 /* One site's contribution to msc_count_bonds: its three +1 bonds in every slot and replica pair. */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_bonds_site)(int R, int n_T, int link, long n,
+PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(msc_bonds_site)(int R, int n_T, int link, long n,
         const uint64_t *restrict row, const uint64_t *restrict r0, const uint64_t *restrict r1,
         const uint64_t *restrict r2, const uint64_t *restrict j, uint64_t *restrict small) {
     const uint64_t j0 = j[0], j1 = j[1], j2 = j[2];
@@ -221,7 +197,7 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_bonds_site)(int R, int n_T, int
 
 /* Bit-sliced counts, per lane, of the unsatisfied bonds of every slot (counters 0..R-1) and, if link, of the
    bonds with q_i q_j = -1 of every temperature's replica pair (counters R..R+n_T-1), into big (M planes). */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_bonds)(int N, int Rp, int n_T, int link, int M,
+PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(msc_count_bonds)(int N, int Rp, int n_T, int link, int M,
         const uint64_t *spins, const uint64_t *jbits, const int32_t *nbr, uint64_t *big, uint64_t *small) {
     const int R = 2 * n_T, n = R + n_T;
     memset(big, 0, sizeof(uint64_t) * (size_t)M * n);
@@ -235,7 +211,7 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_bonds)(int N, int Rp, int
 }
 
 /* Add the words q[t] = a[t] ^ b[t] (t < n_T) into three bit-sliced counters of P planes (plane stride n). */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_planes_site)(int n_T, int P, long n,
+PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(msc_planes_site)(int n_T, int P, long n,
         const uint64_t *restrict a, const uint64_t *restrict b, uint64_t *restrict c0,
         uint64_t *restrict c1, uint64_t *restrict c2, uint64_t *restrict k) {
     for (int t = 0; t < n_T; ++t) k[t] = k[n_T + t] = k[2 * n_T + t] = a[t] ^ b[t];
@@ -255,7 +231,7 @@ PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_planes_site)(int n_T, int P, lo
 
 /* Bit-sliced counts, per lane, of the sites with q_i = -1 in every plane perpendicular to each axis, for
    every temperature: counter ((d * L + x) * n_T + t), P planes each, into cnt; k: scratch of 3 n_T words. */
-PTMC_ATTR static MSC_NOINLINE void PTMC_NAME(msc_count_planes)(int L, int Rp, int n_T, int P,
+PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(msc_count_planes)(int L, int Rp, int n_T, int P,
         const uint64_t *spins, uint64_t *cnt, uint64_t *k) {
     const int n = 3 * L * n_T, N = L * L * L;
     memset(cnt, 0, sizeof(uint64_t) * (size_t)P * n);
@@ -299,7 +275,7 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
                     int sa = c * n_T + t;
                     double delta = (betas[t] - betas[t + 1]) * (double)(e[sa] - e[sa + 1]);
                     if (delta >= 0.0
-                        || ((double)(PTMC_NAME(msc_xoshiro)(xrng + 4 * b) >> 8) + 0.5) * 5.9604644775390625e-8
+                        || ptmc_unit_double(ptmc_xoshiro(xrng + 4 * b))
                                < exp(delta)) {
                         int32_t tmp = e[sa];
                         e[sa] = e[sa + 1];

@@ -1,34 +1,7 @@
 /* The hot loop of ext/ptmc.pyx: the Metropolis sweep over all slots of an instance, in plain C so the
    compiler vectorises the loop over slots. ptmc.pyx includes this file once per instruction-set path, with
    PTMC_NAME(f) naming that path's copy of each function. Do not include it anywhere else. */
-#include <stdint.h>
-#include <string.h>
-
-/* exp(x) for -87.3 <= x <= 0 in float32: x = n ln2 + r with |r| <= ln2/2, degree-6 Taylor polynomial
-   (truncation error < 1.2e-7 relative), 2^n from the exponent bits. Branch-free and vectorisable.
-   Max relative error against exp in double precision: see tests/test_kernel.py. */
-PTMC_ATTR PTMC_HELPER_ATTR float PTMC_NAME(expf)(float x) {
-    const float log2e = 1.44269504088896341f;
-    const float ln2_hi = 0.693145751953125f, ln2_lo = 1.42860682030941723e-6f;
-    x = x < -87.0f ? -87.0f : x;
-    int32_t n = -(int32_t)(0.5f - x * log2e);          /* floor(x*log2e + 1/2) for x <= 0 */
-    float nf = (float)n;
-    float r = (x - nf * ln2_hi) - nf * ln2_lo;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6.0f + r * (1.0f / 24.0f
-              + r * (1.0f / 120.0f + r * (1.0f / 720.0f))))));
-    int32_t bits = (n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
-/* xoshiro128+ step; returns a uniform float in (0, 1) from the top 24 bits, centred on its grid. */
-PTMC_ATTR PTMC_HELPER_ATTR float PTMC_NAME(uniform)(uint32_t *s0, uint32_t *s1, uint32_t *s2, uint32_t *s3) {
-    uint32_t res = *s0 + *s3, t = *s1 << 9;
-    *s2 ^= *s0; *s3 ^= *s1; *s1 ^= *s2; *s0 ^= *s3; *s2 ^= t;
-    *s3 = (*s3 << 11) | (*s3 >> 21);
-    return ((float)(int32_t)(res >> 8) + 0.5f) * 5.9604644775390625e-8f;
-}
+#include "ptmc_common.h"
 
 /* Metropolis update of one site in all R slots. row: the site's spins; n0..n5: its neighbours' rows;
    j: the six couplings; beta: inverse temperature of each slot; s0..s3: xoshiro lanes; de: per-slot
@@ -45,8 +18,10 @@ PTMC_ATTR PTMC_UPDATE_ATTR void PTMC_NAME(update_site)(int R, float *restrict ro
         float s = row[r];
         float d = 2.0f * s * h;
         float x = -beta[r] * d;
-        float p = d == 0.0f ? p0 : PTMC_NAME(expf)(x < 0.0f ? x : 0.0f);  /* p0: zero-field flips */
-        float u = PTMC_NAME(uniform)(s0 + r, s1 + r, s2 + r, s3 + r);
+        float p = d == 0.0f ? p0 : ptmc_expf(x < 0.0f ? x : 0.0f);  /* p0: zero-field flips */
+        uint32_t res;
+        PTMC_XOSHIRO128P(res, s0[r], s1[r], s2[r], s3[r]);
+        float u = ptmc_unit_float(res);
         int acc = u < p;
         row[r] = acc ? -s : s;
         de[r] += acc ? d : 0.0f;
