@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* largest number of slots (2 n_T) of one instance */
+#define PTMC_MAXR 512
+
 /* --- attributes --------------------------------------------------------------------------------------- */
 #if defined(__GNUC__)
 #define PTMC_NOINLINE __attribute__((noinline))      /* separate symbols in profiles */
