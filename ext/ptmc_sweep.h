@@ -245,29 +245,35 @@ PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(overlaps)(int N, int Rg, int nQ, i
         const int32_t *partner, float *restrict Q) {
 #if PTMC_VW == 16
     enum { MAXV = 2 * PTMC_MAXR / 16 };
-    const int nout = nQs / 16, nsrc = Rg / 16;
+    const int nout = nQs / 16;
     __m512i idx[MAXV];
+    int nsrc[MAXV], src[MAXV][MAXV];    /* the source vectors output vector o draws from, and their lanes */
     __mmask16 mask[MAXV][MAXV];
-    int8_t used[MAXV][MAXV];
     for (int o = 0; o < nout; ++o) {
         int32_t ix[16];
-        for (int v = 0; v < nsrc; ++v) mask[o][v] = 0;
+        __mmask16 m[MAXV] = {0};
         for (int k = 0; k < 16; ++k) {
             int l = 16 * o + k;
             ix[k] = l < nQ ? partner[l] % 16 : 0;
-            if (l < nQ) mask[o][partner[l] / 16] |= (__mmask16)(1u << k);
+            if (l < nQ) m[partner[l] / 16] |= (__mmask16)(1u << k);
         }
         idx[o] = _mm512_loadu_si512(ix);
-        for (int v = 0; v < nsrc; ++v) used[o][v] = mask[o][v] != 0;
+        nsrc[o] = 0;
+        for (int v = 0; v < Rg / 16; ++v)
+            if (m[v]) {
+                src[o][nsrc[o]] = 16 * v;
+                mask[o][nsrc[o]++] = m[v];
+            }
     }
     for (int i = 0; i < N; ++i) {
         const float *row = spins + (long)i * Rg;
         float *q = Q + (long)i * nQs;
         for (int o = 0; o < nout; ++o) {
-            __m512 b = _mm512_setzero_ps();
-            for (int v = 0; v < nsrc; ++v)
-                if (used[o][v]) b = _mm512_mask_permutexvar_ps(b, mask[o][v], idx[o], _mm512_load_ps(row + 16 * v));
-            _mm512_store_ps(q + 16 * o, _mm512_mul_ps(_mm512_load_ps(row + 16 * o), b));
+            __m512i b = _mm512_setzero_si512();  /* the partners' spins: disjoint lanes from each source */
+            for (int k = 0; k < nsrc[o]; ++k)
+                b = _mm512_or_si512(b, _mm512_castps_si512(_mm512_maskz_permutexvar_ps(mask[o][k], idx[o],
+                                                                                       _mm512_load_ps(row + src[o][k]))));
+            _mm512_store_ps(q + 16 * o, _mm512_mul_ps(_mm512_load_ps(row + 16 * o), _mm512_castsi512_ps(b)));
         }
     }
 #else
