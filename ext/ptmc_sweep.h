@@ -168,9 +168,38 @@ PTMC_DEF_BLOCKS(5)
 PTMC_DEF_BLOCKS(6)
 #endif
 
+#if PTMC_LOCKSTEP >= 6
+#define PTMC_CASE6(o) case 6: PTMC_BLOCKS_AT(6, o); break;
+#else
+#define PTMC_CASE6(o)
+#endif
+#if PTMC_LOCKSTEP >= 5
+#define PTMC_CASE5(o) case 5: PTMC_BLOCKS_AT(5, o); break;
+#else
+#define PTMC_CASE5(o)
+#endif
+#if PTMC_LOCKSTEP >= 4
+#define PTMC_CASE4(o) case 4: PTMC_BLOCKS_AT(4, o); break;
+#else
+#define PTMC_CASE4(o)
+#endif
+#if PTMC_LOCKSTEP >= 3
+#define PTMC_CASE3(o) case 3: PTMC_BLOCKS_AT(3, o); break;
+#else
+#define PTMC_CASE3(o)
+#endif
+#if PTMC_LOCKSTEP >= 2
+#define PTMC_CASE2(o) case 2: PTMC_BLOCKS_AT(2, o); break;
+#else
+#define PTMC_CASE2(o)
+#endif
+
 PTMC_ATTR PTMC_INLINE void PTMC_NAME(sweep_body)(int N, int Rg, float *spins, const int32_t *nbr,
         const float *J2, const float *nbeta, uint32_t *lanes, float *de, const int zf, const float p0s) {
-    const int nblk = Rg / PTMC_VW;
+    /* a site's nblk vectors in nchunk chunks of at most PTMC_LOCKSTEP, as even as possible */
+    const int nblk = Rg / PTMC_VW, nchunk = (nblk + PTMC_LOCKSTEP - 1) / PTMC_LOCKSTEP;
+    int chunk[2 * PTMC_MAXR / 4];
+    for (int c = 0, left = nblk; c < nchunk; left -= chunk[c], ++c) chunk[c] = (left + nchunk - c - 1) / (nchunk - c);
     for (int r = 0; r < Rg; ++r) de[r] = 0.0f;
     for (int i = 0; i < N; ++i) {
         const int32_t *nb = nbr + 6 * i;
@@ -184,40 +213,17 @@ PTMC_ATTR PTMC_INLINE void PTMC_NAME(sweep_body)(int N, int Rg, float *spins, co
 #define PTMC_BLOCKS_AT(U, o)                                                                                  \
         PTMC_NAME(blocks##U)(row + (o), r0 + (o), r1 + (o), r2 + (o), r3 + (o), r4 + (o), r5 + (o), j0, j1,  \
                              j2, j3, j4, j5, nbeta + (o), lanes + (o), Rg, de + (o), zf, p0s)
-        int b = 0;
-        for (; nblk - b > PTMC_LOCKSTEP; b += PTMC_LOCKSTEP) {
-#if PTMC_LOCKSTEP == 6
-            PTMC_BLOCKS_AT(6, b * PTMC_VW);
-#elif PTMC_LOCKSTEP == 5
-            PTMC_BLOCKS_AT(5, b * PTMC_VW);
-#elif PTMC_LOCKSTEP == 4
-            PTMC_BLOCKS_AT(4, b * PTMC_VW);
-#elif PTMC_LOCKSTEP == 3
-            PTMC_BLOCKS_AT(3, b * PTMC_VW);
-#elif PTMC_LOCKSTEP == 2
-            PTMC_BLOCKS_AT(2, b * PTMC_VW);
-#else
-            PTMC_BLOCKS_AT(1, b * PTMC_VW);
-#endif
+#define PTMC_BLOCKS_SWITCH(n, o)                                                                              \
+        switch (n) {  /* 1 to PTMC_LOCKSTEP vectors side by side */                                           \
+        PTMC_CASE6(o) PTMC_CASE5(o) PTMC_CASE4(o) PTMC_CASE3(o) PTMC_CASE2(o)                                 \
+        default: PTMC_BLOCKS_AT(1, o); break;                                                                 \
         }
-        switch (nblk - b) {  /* the rest, 1 to PTMC_LOCKSTEP vectors, side by side */
-#if PTMC_LOCKSTEP >= 6
-        case 6: PTMC_BLOCKS_AT(6, b * PTMC_VW); break;
-#endif
-#if PTMC_LOCKSTEP >= 5
-        case 5: PTMC_BLOCKS_AT(5, b * PTMC_VW); break;
-#endif
-#if PTMC_LOCKSTEP >= 4
-        case 4: PTMC_BLOCKS_AT(4, b * PTMC_VW); break;
-#endif
-#if PTMC_LOCKSTEP >= 3
-        case 3: PTMC_BLOCKS_AT(3, b * PTMC_VW); break;
-#endif
-#if PTMC_LOCKSTEP >= 2
-        case 2: PTMC_BLOCKS_AT(2, b * PTMC_VW); break;
-#endif
-        default: PTMC_BLOCKS_AT(1, b * PTMC_VW); break;
+        if (nchunk == 1) {  /* offset 0: the common case, n_T <= 40 on AVX-512 */
+            PTMC_BLOCKS_SWITCH(nblk, 0)
+        } else {
+            for (int c = 0, b = 0; c < nchunk; b += chunk[c], ++c) PTMC_BLOCKS_SWITCH(chunk[c], b * PTMC_VW)
         }
+#undef PTMC_BLOCKS_SWITCH
 #undef PTMC_BLOCKS_AT
     }
 }
@@ -349,3 +355,8 @@ PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(plane_sums)(int L, int nQs, const 
 #undef PTMC_XOSHIRO_V
 #undef PTMC_DEF_BLOCKS
 #undef PTMC_DEF_BLOCKS_
+#undef PTMC_CASE2
+#undef PTMC_CASE3
+#undef PTMC_CASE4
+#undef PTMC_CASE5
+#undef PTMC_CASE6
