@@ -20,8 +20,8 @@
    Every lane runs exactly the operations of the scalar reference of one attempt (the float32 local field in
    neighbour order, dE = 2 s h, x = -beta dE, the polynomial exp of ptmc_common.h, the uniform of
    ptmc_unit_float), in vectors, no FMA: every path, any grouping and any lockstep width give the same bits.
-   Exact rewrites that save operations: min/max instructions for the two clamps of x (they return
-   x < c ? x : c, resp. x > c ? x : c, the reference's selects); m = -n in the exponential's range reduction
+   Exact rewrites that save operations: min/max instructions for the two clamps of x (min(x, 0) is
+   x < 0 ? x : 0, and max(x, -87) equals x < -87 ? -87 : x for every x that is not NaN); m = -n in the exponential's range reduction
    (x - n c = x + m c exactly); the comparison u < p on both sides scaled by 2^24 (exact for u, and for p
    wherever p is a normal float; where p is subnormal both comparisons are false, since u >= 2^-25); no
    zero-field select when p0 = 1, since exp(-0) = 1 already; a masked add of dE for accepted flips (the sum
@@ -121,6 +121,7 @@ PTMC_ATTR PTMC_INLINE void FN(float *restrict row, const float *r0, const float 
     for (int q = 0; q < U; ++q) m[q] = __builtin_convertvector(0.5f - x[q] * PTMC_EXP_LOG2E, PTMC_VI);       \
     for (int q = 0; q < U; ++q) nf[q] = __builtin_convertvector(m[q], PTMC_VF);                              \
     for (int q = 0; q < U; ++q) r[q] = (x[q] + nf[q] * PTMC_EXP_LN2_HI) + nf[q] * PTMC_EXP_LN2_LO;           \
+    /* the Horner steps of PTMC_EXP_POLY, innermost first */                                                 \
     for (int q = 0; q < U; ++q) p[q] = 1.0f / 120.0f + r[q] * (1.0f / 720.0f);                               \
     for (int q = 0; q < U; ++q) p[q] = 1.0f / 24.0f + r[q] * p[q];                                           \
     for (int q = 0; q < U; ++q) p[q] = 1.0f / 6.0f + r[q] * p[q];                                            \
