@@ -385,3 +385,35 @@ def test_benchmark_reports_every_path_against_numpy_and_plain():
         if r["path"] != "numpy":
             plain = ns["plain", r["disorder"], r["threads"]]
             assert r["speedup_vs_plain"] == pytest.approx(plain / r["ns_per_attempt"])
+
+
+def test_benchmark_c_loop_comparator_samples_the_same_model():
+    """The benchmark's C-loop comparator (ext/ptmc_cloop.c, built with the C compiler at hand): its rows and
+    ratios, and its averages of e, q_l and q^2 on 32 L = 4 samples agree with the kernel's within 4.5
+    standard errors of the per-sample differences at each of 4 temperatures (it compares speed for the same
+    work, so it must do the same physics; false failure about 1e-4 for a new seed). No speed is asserted."""
+    from spinglass_ml.mc.benchmark import benchmark, build_cloop
+    from spinglass_ml.mc.lattice import neighbour_couplings, neighbour_table
+
+    fn, note = build_cloop()
+    if fn is None:
+        pytest.skip(note)
+    rows = benchmark(sizes=(4,), n_T=4, instances=2, seconds=0.01, repeats=1, max_threads=2, cloop=fn)
+    ns = {(r["path"], r["disorder"], r["threads"]): r["ns_per_attempt"] for r in rows}
+    assert {k for k in ns if k[0] == "cloop"} == {("cloop", "gaussian", 1), ("cloop", "gaussian", 2)}
+    for r in rows:
+        if r["disorder"] == "gaussian" and r["path"] in ("plain", "simd"):
+            expected = ns["cloop", "gaussian", r["threads"]] / r["ns_per_attempt"]
+            assert r["speedup_vs_cloop"] == pytest.approx(expected)
+        else:
+            assert r["speedup_vs_cloop"] is None
+    L, n, sweeps, T = 4, 32, 2048, temperature_grid(0.8, 1.6, 4)
+    J = np.stack([instance_couplings(9, "gaussian", L, i) for i in range(n)])
+    seeds = [instance_seed(9, "gaussian", L, i, STREAM_MC) for i in range(n)]
+    kernel = run_pt(J, T, sweeps, 1, seeds, threads=2)
+    J6 = np.ascontiguousarray([neighbour_couplings(c) for c in J], np.float32)
+    nbr, betas, out = neighbour_table(L), np.ascontiguousarray(1.0 / T), np.zeros((n, 3, T.size))
+    fn(n, L, T.size, sweeps, J6.ctypes.data, nbr.ctypes.data, betas.ctypes.data, 2, out.ctypes.data)
+    for k, key in enumerate(("energy", "link_overlap", "q2")):
+        diff = out[:, k] - kernel[key]
+        assert np.all(np.abs(diff.mean(axis=0)) <= 4.5 * diff.std(axis=0, ddof=1) / np.sqrt(n)), key

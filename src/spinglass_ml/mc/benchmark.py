@@ -7,25 +7,35 @@ Usage::
 
 Paths: ``numpy`` (``spinglass_ml.mc.numpy_baseline``, the same algorithm as a vectorised NumPy checkerboard,
 the baseline), the kernel's ``plain`` (scalar reference) and ``simd`` paths and, for bimodal couplings,
-``multispin`` (the default path there; see ``spinglass_ml.mc.simulation``). Every figure is the median over
-``--repeats`` of the time of whole parallel-tempering runs of S sweeps (Metropolis sweeps, replica exchange
-and all measurements, half of the sweeps in the measurement window) divided by instances x 2 n_T x L^3 x S;
-for the kernel paths only the kernel calls are timed (set-up of couplings and initial states excluded), the
-NumPy runs are timed whole. The multispin path runs 64 instances per word, so it is timed with 64 instances
-per thread (one full word each). Ratios are taken within one run, so they hold when the machine's speed
-drifts between runs; "x plain" compares with the plain path at the same thread count.
+``multispin`` (the default path there; see ``spinglass_ml.mc.simulation``); for Gaussian couplings also
+``cloop``, the textbook loop in a few lines of C vectorised across the replicas by the compiler alone
+(``ext/ptmc_cloop.c``, built here with ``-O3 -march=native -ffast-math``; skipped, with a note, where no C
+compiler builds it), for "x cloop", the kernel against what a short C loop gets on this machine. Every figure
+is the median over ``--repeats`` of the time of whole parallel-tempering runs of S sweeps (Metropolis sweeps,
+replica exchange and all measurements, half of the sweeps in the measurement window) divided by instances x 2
+n_T x L^3 x S; for the kernel paths only the kernel calls are timed (set-up of couplings and initial states
+excluded), the NumPy runs are timed whole. The multispin path runs 64 instances per word, so it is timed with
+64 instances per thread (one full word each). Ratios are taken within one run, so they hold when the machine's
+speed drifts between runs; "x plain" compares with the plain path at the same thread count.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
+import os
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
+from spinglass_ml import _ptmc
 from spinglass_ml.mc import numpy_baseline
+from spinglass_ml.mc.lattice import neighbour_couplings, neighbour_table
 from spinglass_ml.mc.schedule import temperature_grid
 from spinglass_ml.mc.simulation import available_cpus, instance_couplings, kernel_path
 from spinglass_ml.mc.state import LANES
@@ -69,6 +79,53 @@ def _kernel_run(J, T, seeds, threads: int, kernel: str) -> Callable[[int], float
     return run
 
 
+CLOOP_FLAGS = ["-O3", "-march=native", "-ffast-math", "-mprefer-vector-width=512", "-fopenmp"]
+
+
+def build_cloop() -> tuple[Callable | None, str]:
+    """Build the C-loop comparator ``ext/ptmc_cloop.c`` of the source tree with ``$CC`` (default cc) and
+    CLOOP_FLAGS (without the last ones if the compiler rejects them) into a temporary directory: ``(run,
+    description)``, run None (and description the reason) if there is no source or no compiler that builds
+    it."""
+    here = Path(_ptmc.__file__).resolve().parent
+    found = [d / "ext" / "ptmc_cloop.c" for d in here.parents if (d / "ext" / "ptmc_cloop.c").exists()]
+    src = found[0] if found else None
+    if src is None:
+        return None, "cloop skipped: ext/ptmc_cloop.c not found (not a source checkout)"
+    cc = os.environ.get("CC", "cc")
+    lib = Path(tempfile.mkdtemp(prefix="spinglass-cloop-")) / "ptmc_cloop.so"
+    for n in (len(CLOOP_FLAGS), len(CLOOP_FLAGS) - 1, len(CLOOP_FLAGS) - 2):
+        cmd = [cc, *CLOOP_FLAGS[:n], "-fPIC", "-shared", str(src), "-o", str(lib), "-lm"]
+        try:
+            if subprocess.run(cmd, capture_output=True).returncode == 0:
+                fn = ctypes.CDLL(str(lib)).ptmc_cloop_run
+                break
+        except OSError:
+            return None, f"cloop skipped: no C compiler {cc!r}"
+    else:
+        return None, f"cloop skipped: {cc} could not build {src}"
+    fn.restype = ctypes.c_int
+    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long] + [ctypes.c_void_p] * 3 + [
+        ctypes.c_int, ctypes.c_void_p]  # fmt: skip
+    return fn, f"cloop: {src.name} built with {' '.join([cc, *CLOOP_FLAGS[:n]])}"
+
+
+def _cloop_run(fn, J, T, threads: int) -> Callable[[int], float]:
+    L = J.shape[-1]
+    J6 = np.ascontiguousarray(np.stack([neighbour_couplings(c) for c in J]), np.float32)
+    nbr = neighbour_table(L)
+    betas = np.ascontiguousarray(1.0 / T)
+    out = np.zeros((len(J), 3, T.size))  # e, q_l, q^2 of each instance
+
+    def run(sweeps: int) -> float:
+        t0 = time.perf_counter()  # includes the loop's own set-up (random start, energies): O(1 sweep)
+        fn(len(J), L, T.size, sweeps, J6.ctypes.data, nbr.ctypes.data, betas.ctypes.data, threads,
+           out.ctypes.data)  # fmt: skip
+        return time.perf_counter() - t0
+
+    return run
+
+
 def _kernel_row(path, disorder, L, T, instances, threads, seconds, repeats) -> dict:
     J = np.stack([instance_couplings(1, disorder, L, i) for i in range(instances)])
     seeds = [instance_seed(1, disorder, L, i, STREAM_MC) for i in range(instances)]
@@ -79,10 +136,12 @@ def _kernel_row(path, disorder, L, T, instances, threads, seconds, repeats) -> d
 
 
 def benchmark(sizes=(8, 16), n_T: int = 20, instances: int = 4, seconds: float = 1.5, repeats: int = 3,
-              max_threads: int | None = None) -> list[dict]:  # fmt: skip
-    """Rows ``{path, disorder, L, threads, ns_per_attempt, speedup_vs_numpy, speedup_vs_plain}`` for every
-    combination; ``instances`` per run for the numpy, plain and simd paths, 64 per thread for the multispin
-    path. speedup_vs_plain compares with the plain path at the same thread count."""
+              max_threads: int | None = None, cloop: Callable | None = None) -> list[dict]:  # fmt: skip
+    """Rows ``{path, disorder, L, threads, ns_per_attempt, speedup_vs_numpy, speedup_vs_plain,
+    speedup_vs_cloop}`` for every combination; ``instances`` per run for the numpy, plain, simd and cloop
+    paths, 64 per thread for the multispin path. speedup_vs_plain and speedup_vs_cloop compare with the plain
+    path and the C loop (``cloop``, from :func:`build_cloop`; Gaussian only, no rows if None) at the same
+    thread count."""
     max_threads = max_threads or available_cpus()
     rows = []
     for disorder, (tmin, tmax) in TEMPERATURES.items():
@@ -96,11 +155,18 @@ def benchmark(sizes=(8, 16), n_T: int = 20, instances: int = 4, seconds: float =
                 for threads in sorted({1, max_threads}):
                     n = LANES * threads if path == "multispin" else instances
                     block.append(_kernel_row(path, disorder, L, T, n, threads, seconds, repeats))
+            for threads in sorted({1, max_threads}) if cloop is not None and disorder == "gaussian" else ():
+                ns = _time_per_attempt(_cloop_run(cloop, J, T, threads), instances * 2 * n_T * L**3, seconds,
+                                       repeats)  # fmt: skip
+                block.append(dict(path="cloop", disorder=disorder, L=L, threads=threads, ns_per_attempt=ns))
             plain = {r["threads"]: r["ns_per_attempt"] for r in block if r["path"] == "plain"}
+            c_loop = {r["threads"]: r["ns_per_attempt"] for r in block if r["path"] == "cloop"}
             for r in block:
                 r["speedup_vs_numpy"] = base / r["ns_per_attempt"]
-                kernel = r["path"] != "numpy"
+                kernel = r["path"] not in ("numpy", "cloop")
                 r["speedup_vs_plain"] = plain[r["threads"]] / r["ns_per_attempt"] if kernel else None
+                has = kernel and r["threads"] in c_loop
+                r["speedup_vs_cloop"] = c_loop[r["threads"]] / r["ns_per_attempt"] if has else None
             rows += block
     return rows
 
@@ -114,14 +180,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeats", type=int, default=3, help="timed runs per figure; the median is quoted")
     p.add_argument("--threads", type=int, default=None, help="'all threads' (default: CPUs available)")
     p.add_argument("--json", help="also write the rows to this JSON file")
+    p.add_argument("--no-cloop", action="store_true", help="skip building and timing the C-loop comparator")
     a = p.parse_args(argv)
-    rows = benchmark(a.sizes, a.temperatures, a.instances, a.seconds, a.repeats, a.threads)
+    cloop, note = (None, "cloop skipped (--no-cloop)") if a.no_cloop else build_cloop()
+    rows = benchmark(a.sizes, a.temperatures, a.instances, a.seconds, a.repeats, a.threads, cloop)
+    print(note)
     print(f"{'path':<10} {'disorder':<9} {'L':>3} {'threads':>7} {'ns/attempt':>11} {'x numpy':>8} "
-          f"{'x plain':>8}")  # fmt: skip
+          f"{'x plain':>8} {'x cloop':>8}")  # fmt: skip
     for r in rows:
         vs_plain = "" if r["speedup_vs_plain"] is None else f"{r['speedup_vs_plain']:.1f}"
-        print(f"{r['path']:<10} {r['disorder']:<9} {r['L']:>3} {r['threads']:>7} "
-              f"{r['ns_per_attempt']:>11.3f} {r['speedup_vs_numpy']:>8.1f} {vs_plain:>8}")  # fmt: skip
+        vs_cloop = "" if r["speedup_vs_cloop"] is None else f"{r['speedup_vs_cloop']:.2f}"
+        figures = f"{r['ns_per_attempt']:>11.3f} {r['speedup_vs_numpy']:>8.1f} {vs_plain:>8} {vs_cloop:>8}"
+        print(f"{r['path']:<10} {r['disorder']:<9} {r['L']:>3} {r['threads']:>7} {figures}")
     kernel = {
         (r["path"], r["disorder"], r["L"], r["threads"]): r["ns_per_attempt"]
         for r in rows

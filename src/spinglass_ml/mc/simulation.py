@@ -11,8 +11,8 @@ therefore the same for any number of sweeps, and results do not depend on chunki
 
 Kernels. Three paths sample the same distribution:
 
-* ``simd`` (``ext/ptmc_sweep.h``): one instance at a time, float32 spins, the update of a site vectorised over
-  its 2 n_T configurations, exp(-beta dE) from a float32 polynomial (relative error < 4e-7);
+* ``simd`` (``ext/ptmc_sweep.h``): float32 spins, the update of a site vectorised over the 2 n_T
+  configurations of two instances at once, exp(-beta dE) from a float32 polynomial (relative error < 4e-7);
 * ``multispin`` (``ext/ptmc_multispin.h``): ±1 couplings only, L >= 3; 64 instances per machine word, each
   with its own random streams and its own replica exchanges;
 * ``plain`` (``sweep_plain`` in ``ext/ptmc.pyx``): the scalar reference, one spin of one configuration at a
@@ -111,7 +111,7 @@ def _validate(couplings: np.ndarray, temperatures: np.ndarray, sweeps: int, n_co
 
 
 def _slot_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, plain):
-    """Initial state and advance(state, stop) of the one-instance-at-a-time kernel: the simd path, or with
+    """Initial state and advance(state, stop) of the slot kernel (ext/ptmc.pyx, run): the simd path, or with
     ``plain`` its scalar reference sweep."""
     n_i, L, N = couplings.shape[0], couplings.shape[-1], couplings.shape[-1] ** 3
     J6 = np.stack([neighbour_couplings(c) for c in couplings]) if n_i else np.zeros((0, N, 6), np.float32)
