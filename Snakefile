@@ -49,10 +49,10 @@ rule all:
     input:
         mc_chunks("gaussian"),
         mc_chunks("bimodal"),
-        ml_outputs("results/predictions/{condition}/L{L}.csv"),
-        expand("results/analysis/{condition}.json", condition=config["ml"]["conditions"]),
-        "results/analysis/physics_reference.json",
-        "results/tables/summary.csv",
+        ml_outputs(results("predictions/{condition}/L{L}.csv")),
+        expand(results("analysis/{condition}.json"), condition=config["ml"]["conditions"]),
+        results("analysis/physics_reference.json"),
+        results("tables/summary.csv"),
         figure_outputs(
             "fig1",
             "fig2",
@@ -78,17 +78,17 @@ rule mc:
 rule models:
     """One trained CNN per (condition, L)."""
     input:
-        ml_outputs("results/models/{condition}/L{L}.keras"),
+        ml_outputs(results("models/{condition}/L{L}.keras")),
 
 
 rule predictions:
     """Bimodal and held-out Gaussian predictions of every model."""
     input:
-        ml_outputs("results/predictions/{condition}/L{L}.csv"),
-        ml_outputs("results/predictions/{condition}/gaussian/L{L}.csv"),
+        ml_outputs(results("predictions/{condition}/L{L}.csv")),
+        ml_outputs(results("predictions/{condition}/gaussian/L{L}.csv")),
 
 
 rule summary:
     """T_c and nu of every condition and method, and of the physics reference (results/tables/summary.csv)."""
     input:
-        "results/tables/summary.csv",
+        results("tables/summary.csv"),

@@ -109,11 +109,11 @@ def test_table_rules_follow_a_changed_config(tmp_path):
         tmp_path / "work", "table1", "table2", "table3", "--cores", "1", "--configfile", str(path)
     )
     assert code == 0, out
-    out_dir = tmp_path / "work" / "results" / "tables"
+    out_dir = tmp_path / "work" / "results" / "tiny" / "tables"
     assert "4,9,64," in (out_dir / "table2.csv").read_text()
     assert "Channels in each layer,3" in (out_dir / "table3.csv").read_text()
     assert "2,5,64,0.80,1.21,4,4,32" in (out_dir / "table1.csv").read_text()
-    assert not (tmp_path / "work" / "results" / "mc").exists()
+    assert not (tmp_path / "work" / "results" / "tiny" / "mc").exists()
 
 
 # ---------------------------------------------------------------- equilibration figure

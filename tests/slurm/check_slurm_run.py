@@ -102,11 +102,11 @@ def check_outputs(workdir, config):
     """Every configured condition has models, each with its prediction CSV of the documented columns."""
     problems = []
     for condition in config["ml"]["conditions"]:
-        models = sorted((workdir / "results" / "models" / condition).glob("L*.keras"))
+        models = sorted((workdir / "results" / "tiny" / "models" / condition).glob("L*.keras"))
         if not models:
             problems.append(f"no model for condition {condition}")
         for model in models:
-            prediction = workdir / "results" / "predictions" / condition / f"{model.stem}.csv"
+            prediction = workdir / "results" / "tiny" / "predictions" / condition / f"{model.stem}.csv"
             if model.stat().st_size == 0 or not prediction.is_file():
                 problems.append(f"{model} is empty or has no prediction {prediction}")
                 continue

@@ -69,6 +69,19 @@ def test_dry_run_plans_every_chunk(tmp_path, name, n_jobs):
     assert not (tmp_path / "results").exists()
 
 
+def test_named_runs_never_share_a_file(tmp_path):
+    """The tiny run (run.name: tiny) and the default study planned in one directory: no output in common, the
+    tiny run's under results/tiny/, the default's where the contracts say."""
+    planned = {}
+    for name in ("config", "tiny"):
+        code, out = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / f"{name}.yaml"))
+        assert code == 0, out
+        planned[name] = {p for line in re.findall(r"output: (.+)", out) for p in line.split(", ")}
+    assert planned["config"] and planned["tiny"] and not planned["config"] & planned["tiny"]
+    assert all(p.startswith("results/tiny/") for p in planned["tiny"])
+    assert "results/mc/gaussian/L4/sweeps4096/chunk0.h5" in planned["config"]
+
+
 def test_named_targets_plan_their_outputs(tmp_path):
     tiny = str(REPO / "config" / "tiny.yaml")
     outputs = {}
@@ -76,10 +89,10 @@ def test_named_targets_plan_their_outputs(tmp_path):
         code, out = snakemake(tmp_path, target, "-n", "--configfile", tiny)
         assert code == 0, out
         outputs[target] = set(re.findall(r"output: (\S+)", out))
-    assert "results/mc/gaussian/L2/sweeps64/chunk2.h5" in outputs["mc"]
-    assert "results/mc/gaussian/L2/sweeps32/chunk2.h5" in outputs["models"]  # therm-0.5 data
-    assert "results/models/flip-0.1/L4.keras," in outputs["models"]
-    assert "results/mc/bimodal/L4/sweeps64/chunk0.h5" not in outputs["models"]  # no bimodal data to train
+    assert "results/tiny/mc/gaussian/L2/sweeps64/chunk2.h5" in outputs["mc"]
+    assert "results/tiny/mc/gaussian/L2/sweeps32/chunk2.h5" in outputs["models"]  # therm-0.5 data
+    assert "results/tiny/models/flip-0.1/L4.keras," in outputs["models"]
+    assert "results/tiny/mc/bimodal/L4/sweeps64/chunk0.h5" not in outputs["models"]  # no bimodal data to train
     assert outputs["mc"] < outputs["predictions"] and outputs["models"] < outputs["predictions"]
     assert outputs["predictions"] < outputs["all"]  # all adds the figures and tables
 
@@ -152,6 +165,10 @@ def _adv_iterations_not_multiple(c):
     c["robustness"]["adversarial"]["training"]["iterations"] = 3  # tiny logs every 2 steps
 
 
+def _run_name_with_a_path(c):
+    c["run"] = {"name": "../elsewhere"}
+
+
 def _threshold_outside(c):
     c["ml"]["threshold"] = 5.0  # above every Gaussian temperature: no snapshot labelled 1
 
@@ -167,6 +184,7 @@ def _condition_twice(c):
 @pytest.mark.parametrize(
     "mutate, key",
     [
+        (_run_name_with_a_path, "run.name"),
         (_threshold_outside, "ml.threshold"),
         (_bimodal_without_model, "mc.bimodal.sizes[1].L"),
         (_condition_twice, "ml.conditions"),
@@ -215,53 +233,67 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     # the whole tiny study: ~3 min on an idle 2-core machine, 8 min measured while other jobs loaded it
     code, out = snakemake_in(checkout, "--cores", "2", "--configfile", config, timeout=1800)
     assert code == 0, out
-    chunks = sorted((checkout / "results" / "mc").rglob("chunk*.h5"))
+    chunks = sorted((checkout / "results" / "tiny" / "mc").rglob("chunk*.h5"))
     assert len(chunks) == expected_chunks(load("tiny"))
     sizes = []
     for path in chunks:
         data, attrs = read_chunk(path, ["overlaps", "energy"])
         assert attrs["config_hash"] and np.all(np.isfinite(data["energy"]))
         sizes.append(attrs["n_instances"])
-        log = checkout / "results" / "logs" / path.relative_to(checkout / "results").with_suffix(".log")
+        log = (
+            checkout
+            / "results"
+            / "tiny"
+            / "logs"
+            / path.relative_to(checkout / "results" / "tiny").with_suffix(".log")
+        )
         assert f"sweep {attrs['sweeps']}/{attrs['sweeps']}" in log.read_text()
         bench = (
-            checkout / "results" / "benchmarks" / path.relative_to(checkout / "results").with_suffix(".tsv")
+            checkout
+            / "results"
+            / "tiny"
+            / "benchmarks"
+            / path.relative_to(checkout / "results" / "tiny").with_suffix(".tsv")
         )
         assert bench.exists()
     assert sorted(sizes) == [1] * 3 + [2] * 12  # 5 instances in chunks of 2 (and 4 in 2)
-    assert not (checkout / "results" / "checkpoints").exists() or not list(
-        (checkout / "results" / "checkpoints").rglob("*.npz")
+    assert not (checkout / "results" / "tiny" / "checkpoints").exists() or not list(
+        (checkout / "results" / "tiny" / "checkpoints").rglob("*.npz")
     )  # checkpoints are removed once a chunk is written
     for condition in load("tiny")["ml"]["conditions"]:
         for L, n_i in ((2, 5), (4, 4)):
-            models = checkout / "results" / "models" / condition
+            models = checkout / "results" / "tiny" / "models" / condition
             for suffix in (".keras", ".history.csv", ".provenance.json", ".flips.npz"):
                 assert (models / f"L{L}{suffix}").stat().st_size > 0
-            csv = checkout / "results" / "predictions" / condition / f"L{L}.csv"
+            csv = checkout / "results" / "tiny" / "predictions" / condition / f"L{L}.csv"
             pred = np.genfromtxt(csv, delimiter=",", names=True)
             assert pred.dtype.names == ("instance", "T", "p") and pred.size == n_i * 4
             assert np.all((pred["p"] >= 0) & (pred["p"] <= 1))
     for condition in load("tiny")["ml"]["conditions"]:  # analysis: an estimate or the reason there is none
-        analysis = json.loads((checkout / "results" / "analysis" / f"{condition}.json").read_text())
+        analysis = json.loads((checkout / "results" / "tiny" / "analysis" / f"{condition}.json").read_text())
         assert analysis["condition"] == condition and analysis["sizes"] == [2, 4]
         assert analysis["Tc"] is not None or analysis["reason"]
         assert set(analysis["curves"]) == {"2", "4"} and analysis["gaussian_check"]["quantity"] == "p"
-    records = json.loads((checkout / "results" / "analysis" / "equilibration.json").read_text())
-    data_sets = {path.parent.relative_to(checkout / "results" / "mc").parts for path in chunks}
+    records = json.loads((checkout / "results" / "tiny" / "analysis" / "equilibration.json").read_text())
+    data_sets = {path.parent.relative_to(checkout / "results" / "tiny" / "mc").parts for path in chunks}
     assert {(r["disorder"], f"L{r['L']}", f"sweeps{r['sweeps']}") for r in records} == data_sets
     assert all(("identity_logbins" in r) == (r["disorder"] == "gaussian") for r in records)
-    physics = json.loads((checkout / "results" / "analysis" / "physics_reference.json").read_text())
+    physics = json.loads((checkout / "results" / "tiny" / "analysis" / "physics_reference.json").read_text())
     assert all(set(physics[d]) == {"binder", "xi"} for d in ("bimodal", "gaussian"))
-    rows = (checkout / "results" / "tables" / "summary.csv").read_text().splitlines()
+    rows = (checkout / "results" / "tiny" / "tables" / "summary.csv").read_text().splitlines()
     assert rows[0] == "condition,method,Tc,Tc_err,nu,nu_err,reason"
     assert {row.split(",")[0] for row in rows[1:]} == {*load("tiny")["ml"]["conditions"], "physics-bimodal",
                                                        "physics-gaussian"}  # fmt: skip
     epochs = load("tiny")["robustness"]["uncertainty"]["epochs"]
     for L in (2, 4):  # the trade-off record: one row per epoch for both models, and its figures
-        doc = json.loads((checkout / "results" / "robustness" / "tradeoff" / f"L{L}.json").read_text())
+        doc = json.loads(
+            (checkout / "results" / "tiny" / "robustness" / "tradeoff" / f"L{L}.json").read_text()
+        )
         assert [len(run["records"]) for run in doc["models"].values()] == [epochs, epochs]
     for L in (2, 4):  # the adversarial record: clean and adv-0.5 attacked on the same examples
-        doc = json.loads((checkout / "results" / "robustness" / "adversarial" / f"L{L}.json").read_text())
+        doc = json.loads(
+            (checkout / "results" / "tiny" / "robustness" / "adversarial" / f"L{L}.json").read_text()
+        )
         assert list(doc["models"]) == ["clean", "adv-0.5"]
         for model in doc["models"].values():  # epsilon = 0 is the clean accuracy
             assert model["attacks"]["pgd"]["robust_accuracy"][0] == model["clean_accuracy"]
@@ -270,9 +302,9 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     assert_images = figures.assert_images
 
     for name in FIGURES + ROBUSTNESS_FIGURES:
-        assert_images(checkout / "results" / "figures" / f"{name}.pdf")
+        assert_images(checkout / "results" / "tiny" / "figures" / f"{name}.pdf")
     for name in TABLES:
-        assert (checkout / "results" / "tables" / f"{name}.tex").stat().st_size > 0
+        assert (checkout / "results" / "tiny" / "tables" / f"{name}.tex").stat().st_size > 0
     code, out = snakemake_in(
         checkout, "fig2", "-n", "-f", "--configfile", config
     )  # rebuilds just that figure

@@ -3,14 +3,14 @@ rule analyze:
     dp/dT, T_c from the linear coefficient, the cubic collapse; and the crossings of its held-out Gaussian
     predictions (a sanity check)."""
     input:
-        bimodal=expand("results/predictions/{{condition}}/L{L}.csv", L=ml_sizes()),
-        gaussian=expand("results/predictions/{{condition}}/gaussian/L{L}.csv", L=ml_sizes()),
+        bimodal=expand(results("predictions/{{condition}}/L{L}.csv"), L=ml_sizes()),
+        gaussian=expand(results("predictions/{{condition}}/gaussian/L{L}.csv"), L=ml_sizes()),
     output:
-        "results/analysis/{condition}.json",
+        results("analysis/{condition}.json"),
     log:
-        "results/logs/analyze/{condition}.log",
+        results("logs/analyze/{condition}.log"),
     benchmark:
-        "results/benchmarks/analyze/{condition}.tsv"
+        results("benchmarks/analyze/{condition}.tsv")
     conda:
         "../../envs/analyze.yaml"
     params:
@@ -29,11 +29,11 @@ rule analyze_physics:
         bimodal=mc_chunks("bimodal"),
         gaussian=mc_chunks("gaussian"),
     output:
-        "results/analysis/physics_reference.json",
+        results("analysis/physics_reference.json"),
     log:
-        "results/logs/analyze/physics_reference.log",
+        results("logs/analyze/physics_reference.log"),
     benchmark:
-        "results/benchmarks/analyze/physics_reference.tsv"
+        results("benchmarks/analyze/physics_reference.tsv")
     conda:
         "../../envs/analyze.yaml"
     params:
@@ -48,12 +48,12 @@ rule analyze_summary:
     """One row per (condition, method) and per physics-reference method: T_c, nu with errors, or the reason
     there is none."""
     input:
-        conditions=expand("results/analysis/{condition}.json", condition=config["ml"]["conditions"]),
-        physics="results/analysis/physics_reference.json",
+        conditions=expand(results("analysis/{condition}.json"), condition=config["ml"]["conditions"]),
+        physics=results("analysis/physics_reference.json"),
     output:
-        report("results/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
+        report(results("tables/summary.csv"), caption="../report/summary.rst", category="Tables"),
     log:
-        "results/logs/analyze/summary.log",
+        results("logs/analyze/summary.log"),
     conda:
         "../../envs/analyze.yaml"
     params:
@@ -70,11 +70,11 @@ rule equilibration:
         gaussian=gaussian_data_sets(),
         bimodal=mc_chunks("bimodal"),
     output:
-        "results/analysis/equilibration.json",
+        results("analysis/equilibration.json"),
     log:
-        "results/logs/analyze/equilibration.log",
+        results("logs/analyze/equilibration.log"),
     benchmark:
-        "results/benchmarks/analyze/equilibration.tsv"
+        results("benchmarks/analyze/equilibration.tsv")
     conda:
         "../../envs/analyze.yaml"
     params:

@@ -156,6 +156,15 @@ def validate_config(config, schema_path):
 
 validate_config(config, Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
 
+# Every output, log and benchmark of the run: results/, or results/<run.name>/ for a named run, so that runs of
+# different configs in one checkout never share a file.
+RESULTS = f"results/{config['run']['name']}" if config["run"]["name"] else "results"
+
+
+def results(path):
+    """`path` below the run's results folder: results/<path>, or results/<run.name>/<path>."""
+    return f"{RESULTS}/{path}"
+
 
 wildcard_constraints:
     disorder="|".join(DISORDERS),
@@ -188,7 +197,7 @@ def n_chunks(size):
 
 def size_chunks(disorder, size, sweeps):
     """Chunk files of one size entry simulated with the given sweeps."""
-    return [f"results/mc/{disorder}/L{size['L']}/sweeps{sweeps}/chunk{k}.h5" for k in range(n_chunks(size))]
+    return [f"{RESULTS}/mc/{disorder}/L{size['L']}/sweeps{sweeps}/chunk{k}.h5" for k in range(n_chunks(size))]
 
 
 def mc_chunks(disorder):
@@ -294,12 +303,12 @@ def simulate_runtime(wildcards, threads, attempt):
 
 def figure_outputs(*names):
     """PDF and PNG of each named figure: results/figures/<name>.pdf and .png."""
-    return [f"results/figures/{name}.{ext}" for name in names for ext in ("pdf", "png")]
+    return [f"{RESULTS}/figures/{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
 def table_outputs(*names):
     """CSV and LaTeX of each named table."""
-    return [f"results/tables/{name}.{ext}" for name in names for ext in ("csv", "tex")]
+    return [f"{RESULTS}/tables/{name}.{ext}" for name in names for ext in ("csv", "tex")]
 
 
 def conditions_of(*kinds):
@@ -309,12 +318,12 @@ def conditions_of(*kinds):
 
 def condition_analyses(*kinds):
     """Analysis files of the conditions of ml.conditions whose kind (clean, flip, therm) is in `kinds`."""
-    return [f"results/analysis/{c}.json" for c in conditions_of(*kinds)]
+    return [f"{RESULTS}/analysis/{c}.json" for c in conditions_of(*kinds)]
 
 
 def tradeoff_outputs(ext):
     """The trade-off records (json) or their per-coordinate moment arrays (npz), every Gaussian L."""
-    return [f"results/robustness/tradeoff/L{size['L']}.{ext}" for size in config["mc"]["gaussian"]["sizes"]]
+    return [f"{RESULTS}/robustness/tradeoff/L{size['L']}.{ext}" for size in config["mc"]["gaussian"]["sizes"]]
 
 
 def adversarial_conditions():
@@ -324,13 +333,13 @@ def adversarial_conditions():
 
 def adversarial_outputs():
     """The adversarial-robustness record of every size with a model."""
-    return [f"results/robustness/adversarial/L{L}.json" for L in ml_sizes()]
+    return [f"{RESULTS}/robustness/adversarial/L{L}.json" for L in ml_sizes()]
 
 
 def adversarial_init(wildcards):
     """Input function: an adv-<epsilon> model starts from the clean model of its L; others from scratch."""
     if parse_condition(wildcards.condition).kind == "adv":
-        return [f"results/models/clean/L{wildcards.L}.keras"]
+        return [f"{RESULTS}/models/clean/L{wildcards.L}.keras"]
     return []
 
 

@@ -5,10 +5,10 @@
 rule table1:
     """Table I: parameters of the Gaussian training data, as configured (with each therm-* condition's sweeps)."""
     output:
-        csv=report("results/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
-        tex="results/tables/table1.tex",
+        csv=report(results("tables/table1.csv"), caption="../report/table1.rst", category="Tables"),
+        tex=results("tables/table1.tex"),
     log:
-        "results/logs/tables/table1.log",
+        results("logs/tables/table1.log"),
     conda:
         "../../envs/figures.yaml"
     params:
@@ -23,10 +23,10 @@ rule table1:
 rule table2:
     """Table II: parameters of the bimodal prediction data, as configured."""
     output:
-        csv=report("results/tables/table2.csv", caption="../report/table2.rst", category="Tables"),
-        tex="results/tables/table2.tex",
+        csv=report(results("tables/table2.csv"), caption="../report/table2.rst", category="Tables"),
+        tex=results("tables/table2.tex"),
     log:
-        "results/logs/tables/table2.log",
+        results("logs/tables/table2.log"),
     conda:
         "../../envs/figures.yaml"
     params:
@@ -41,10 +41,10 @@ rule table2:
 rule table3:
     """Table III: the CNN and its training, as configured; software versions of the training environment."""
     output:
-        csv=report("results/tables/table3.csv", caption="../report/table3.rst", category="Tables"),
-        tex="results/tables/table3.tex",
+        csv=report(results("tables/table3.csv"), caption="../report/table3.rst", category="Tables"),
+        tex=results("tables/table3.tex"),
     log:
-        "results/logs/tables/table3.log",
+        results("logs/tables/table3.log"),
     conda:
         "../../envs/ml.yaml"
     params:
@@ -59,18 +59,18 @@ rule table3:
 rule fig_equilibration:
     """Both sides of the Gaussian identity against log-binned sweeps, for every Gaussian data set."""
     input:
-        equilibration="results/analysis/equilibration.json",
+        equilibration=results("analysis/equilibration.json"),
     output:
-        pdf="results/figures/fig_equilibration.pdf",
+        pdf=results("figures/fig_equilibration.pdf"),
         png=report(
-            "results/figures/fig_equilibration.png",
+            results("figures/fig_equilibration.png"),
             caption="../report/fig_equilibration.rst",
             category="Monte Carlo",
         ),
     log:
-        "results/logs/figures/fig_equilibration.log",
+        results("logs/figures/fig_equilibration.log"),
     benchmark:
-        "results/benchmarks/figures/fig_equilibration.tsv"
+        results("benchmarks/figures/fig_equilibration.tsv")
     conda:
         "../../envs/figures.yaml"
     params:
@@ -82,12 +82,12 @@ rule fig_equilibration:
 rule fig1:
     """Fig. 1 for the clean condition: p(T, L), the ν_ml fit, the linear coefficient with T_c, the collapse."""
     input:
-        analysis="results/analysis/clean.json",
+        analysis=results("analysis/clean.json"),
     output:
-        pdf="results/figures/fig1.pdf",
-        png=report("results/figures/fig1.png", caption="../report/fig1.rst", category="Paper figures"),
+        pdf=results("figures/fig1.pdf"),
+        png=report(results("figures/fig1.png"), caption="../report/fig1.rst", category="Paper figures"),
     log:
-        "results/logs/figures/fig1.log",
+        results("logs/figures/fig1.log"),
     conda:
         "../../envs/figures.yaml"
     params:
@@ -99,13 +99,13 @@ rule fig1:
 rule fig2:
     """Fig. 2: p(T, L) of the label-flip condition figures.fig2, beside the clean T_c."""
     input:
-        analysis=f"results/analysis/{config['figures']['fig2']}.json",
-        clean="results/analysis/clean.json",
+        analysis=f"{RESULTS}/analysis/{config['figures']['fig2']}.json",
+        clean=results("analysis/clean.json"),
     output:
-        pdf="results/figures/fig2.pdf",
-        png=report("results/figures/fig2.png", caption="../report/fig2.rst", category="Paper figures"),
+        pdf=results("figures/fig2.pdf"),
+        png=report(results("figures/fig2.png"), caption="../report/fig2.rst", category="Paper figures"),
     log:
-        "results/logs/figures/fig2.log",
+        results("logs/figures/fig2.log"),
     conda:
         "../../envs/figures.yaml"
     params:
@@ -118,13 +118,13 @@ rule fig2:
 rule fig3:
     """Fig. 3: p(T, L) of the under-thermalised condition figures.fig3, beside the clean T_c."""
     input:
-        analysis=f"results/analysis/{config['figures']['fig3']}.json",
-        clean="results/analysis/clean.json",
+        analysis=f"{RESULTS}/analysis/{config['figures']['fig3']}.json",
+        clean=results("analysis/clean.json"),
     output:
-        pdf="results/figures/fig3.pdf",
-        png=report("results/figures/fig3.png", caption="../report/fig3.rst", category="Paper figures"),
+        pdf=results("figures/fig3.pdf"),
+        png=report(results("figures/fig3.png"), caption="../report/fig3.rst", category="Paper figures"),
     log:
-        "results/logs/figures/fig3.log",
+        results("logs/figures/fig3.log"),
     conda:
         "../../envs/figures.yaml"
     params:
@@ -137,17 +137,17 @@ rule fig3:
 rule fig_physics_reference:
     """Binder-ratio and ξ_L/L crossings of the bimodal data, with the CNN's T_c and published values beside."""
     input:
-        reference="results/analysis/physics_reference.json",
-        clean="results/analysis/clean.json",
+        reference=results("analysis/physics_reference.json"),
+        clean=results("analysis/clean.json"),
     output:
-        pdf="results/figures/fig_physics_reference.pdf",
+        pdf=results("figures/fig_physics_reference.pdf"),
         png=report(
-            "results/figures/fig_physics_reference.png",
+            results("figures/fig_physics_reference.png"),
             caption="../report/fig_physics_reference.rst",
             category="Extensions",
         ),
     log:
-        "results/logs/figures/fig_physics_reference.log",
+        results("logs/figures/fig_physics_reference.log"),
     conda:
         "../../envs/figures.yaml"
     params:
@@ -161,16 +161,16 @@ rule fig_dose_response:
     """T_c against the flip rate and the thermalisation fraction, over every such condition of ml.conditions."""
     input:
         analyses=condition_analyses("flip", "therm"),
-        clean="results/analysis/clean.json",
+        clean=results("analysis/clean.json"),
     output:
-        pdf="results/figures/fig_dose_response.pdf",
+        pdf=results("figures/fig_dose_response.pdf"),
         png=report(
-            "results/figures/fig_dose_response.png",
+            results("figures/fig_dose_response.png"),
             caption="../report/fig_dose_response.rst",
             category="Extensions",
         ),
     log:
-        "results/logs/figures/fig_dose_response.log",
+        results("logs/figures/fig_dose_response.log"),
     conda:
         "../../envs/figures.yaml"
     params:

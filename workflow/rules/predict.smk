@@ -2,17 +2,17 @@ rule predict:
     """p(high T) of every bimodal snapshot of size L, averaged per (instance, T); and of the held-out Gaussian
     instances (a sanity check whose curves should cross near the training threshold)."""
     input:
-        model="results/models/{condition}/L{L}.keras",
-        flips="results/models/{condition}/L{L}.flips.npz",
+        model=results("models/{condition}/L{L}.keras"),
+        flips=results("models/{condition}/L{L}.flips.npz"),
         bimodal=equilibrated_chunks("bimodal"),
         gaussian=equilibrated_chunks("gaussian"),
     output:
-        bimodal="results/predictions/{condition}/L{L}.csv",
-        gaussian="results/predictions/{condition}/gaussian/L{L}.csv",
+        bimodal=results("predictions/{condition}/L{L}.csv"),
+        gaussian=results("predictions/{condition}/gaussian/L{L}.csv"),
     log:
-        "results/logs/predict/{condition}/L{L}.log",
+        results("logs/predict/{condition}/L{L}.log"),
     benchmark:
-        "results/benchmarks/predict/{condition}/L{L}.tsv"
+        results("benchmarks/predict/{condition}/L{L}.tsv")
     conda:
         "../../envs/ml.yaml"
     threads: config["ml"]["threads"]

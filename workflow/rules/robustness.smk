@@ -7,15 +7,15 @@ rule adversarial:
     """FGSM, PGD (with and without random start), MI-FGSM and greedy site flips against the clean and every
     adv-<epsilon> model of size L, on held-out Gaussian snapshots; symmetry violations and activation maps."""
     input:
-        models=expand("results/models/{condition}/L{{L}}.keras", condition=adversarial_conditions()),
-        flips=expand("results/models/{condition}/L{{L}}.flips.npz", condition=adversarial_conditions()),
+        models=expand(results("models/{condition}/L{{L}}.keras"), condition=adversarial_conditions()),
+        flips=expand(results("models/{condition}/L{{L}}.flips.npz"), condition=adversarial_conditions()),
         gaussian=equilibrated_chunks("gaussian"),
     output:
-        "results/robustness/adversarial/L{L}.json",
+        results("robustness/adversarial/L{L}.json"),
     log:
-        "results/logs/robustness/adversarial/L{L}.log",
+        results("logs/robustness/adversarial/L{L}.log"),
     benchmark:
-        "results/benchmarks/robustness/adversarial/L{L}.tsv"
+        results("benchmarks/robustness/adversarial/L{L}.tsv")
     conda:
         "../../envs/ml.yaml"
     threads: config["ml"]["threads"]
@@ -38,14 +38,14 @@ rule fig_adversarial:
     input:
         json=adversarial_outputs(),
     output:
-        pdf="results/figures/fig_adversarial.pdf",
+        pdf=results("figures/fig_adversarial.pdf"),
         png=report(
-            "results/figures/fig_adversarial.png",
+            results("figures/fig_adversarial.png"),
             caption="../report/fig_adversarial.rst",
             category="Robustness",
         ),
     log:
-        "results/logs/figures/fig_adversarial.log",
+        results("logs/figures/fig_adversarial.log"),
     conda:
         "../../envs/figures.yaml"
     params:
@@ -61,14 +61,14 @@ rule fig_activations:
     input:
         json=adversarial_outputs(),
     output:
-        pdf="results/figures/fig_activations.pdf",
+        pdf=results("figures/fig_activations.pdf"),
         png=report(
-            "results/figures/fig_activations.png",
+            results("figures/fig_activations.png"),
             caption="../report/fig_activations.rst",
             category="Robustness",
         ),
     log:
-        "results/logs/figures/fig_activations.log",
+        results("logs/figures/fig_activations.log"),
     conda:
         "../../envs/figures.yaml"
     params:
@@ -84,12 +84,12 @@ rule tradeoff:
     input:
         chunks=equilibrated_chunks("gaussian"),
     output:
-        json="results/robustness/tradeoff/L{L}.json",
-        npz="results/robustness/tradeoff/L{L}.npz",
+        json=results("robustness/tradeoff/L{L}.json"),
+        npz=results("robustness/tradeoff/L{L}.npz"),
     log:
-        "results/logs/robustness/tradeoff/L{L}.log",
+        results("logs/robustness/tradeoff/L{L}.log"),
     benchmark:
-        "results/benchmarks/robustness/tradeoff/L{L}.tsv"
+        results("benchmarks/robustness/tradeoff/L{L}.tsv")
     conda:
         "../../envs/ml.yaml"
     threads: config["ml"]["threads"]
@@ -114,12 +114,12 @@ rule fig_tradeoff:
     input:
         json=tradeoff_outputs("json"),
     output:
-        pdf="results/figures/fig_tradeoff.pdf",
+        pdf=results("figures/fig_tradeoff.pdf"),
         png=report(
-            "results/figures/fig_tradeoff.png", caption="../report/fig_tradeoff.rst", category="Robustness"
+            results("figures/fig_tradeoff.png"), caption="../report/fig_tradeoff.rst", category="Robustness"
         ),
     log:
-        "results/logs/figures/fig_tradeoff.log",
+        results("logs/figures/fig_tradeoff.log"),
     conda:
         "../../envs/figures.yaml"
     params:
@@ -134,14 +134,14 @@ rule fig_uncertainty:
         json=tradeoff_outputs("json"),
         npz=tradeoff_outputs("npz"),
     output:
-        pdf="results/figures/fig_uncertainty.pdf",
+        pdf=results("figures/fig_uncertainty.pdf"),
         png=report(
-            "results/figures/fig_uncertainty.png",
+            results("figures/fig_uncertainty.png"),
             caption="../report/fig_uncertainty.rst",
             category="Robustness",
         ),
     log:
-        "results/logs/figures/fig_uncertainty.log",
+        results("logs/figures/fig_uncertainty.log"),
     conda:
         "../../envs/figures.yaml"
     params:

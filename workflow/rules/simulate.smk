@@ -2,11 +2,11 @@ rule simulate:
     """Parallel-tempering Monte Carlo of one chunk of disorder instances (two replicas per temperature)."""
     output:
         # read-only once written: a rerun must be asked for by deleting the file (docs/workflow.md)
-        protected("results/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.h5"),
+        protected(results("mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.h5")),
     log:
-        "results/logs/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.log",
+        results("logs/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.log"),
     benchmark:
-        "results/benchmarks/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.tsv"
+        results("benchmarks/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.tsv")
     conda:
         "../../envs/simulate.yaml"
     threads: simulate_threads
@@ -21,6 +21,6 @@ rule simulate:
         seed=config["seed"],
         kernel=config["mc"]["kernel"],
         # outside the output so that it survives a failed or killed job and the rerun resumes from it
-        checkpoint="results/checkpoints/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.npz",
+        checkpoint=results("checkpoints/mc/{disorder}/L{L}/sweeps{sweeps}/chunk{chunk}.npz"),
     script:
         "../scripts/simulate.py"

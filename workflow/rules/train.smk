@@ -4,14 +4,14 @@ rule train:
         chunks=train_chunks,
         init=adversarial_init,
     output:
-        model="results/models/{condition}/L{L}.keras",
-        history="results/models/{condition}/L{L}.history.csv",
-        provenance="results/models/{condition}/L{L}.provenance.json",
-        flips="results/models/{condition}/L{L}.flips.npz",
+        model=results("models/{condition}/L{L}.keras"),
+        history=results("models/{condition}/L{L}.history.csv"),
+        provenance=results("models/{condition}/L{L}.provenance.json"),
+        flips=results("models/{condition}/L{L}.flips.npz"),
     log:
-        "results/logs/train/{condition}/L{L}.log",
+        results("logs/train/{condition}/L{L}.log"),
     benchmark:
-        "results/benchmarks/train/{condition}/L{L}.tsv"
+        results("benchmarks/train/{condition}/L{L}.tsv")
     conda:
         "../../envs/ml.yaml"
     threads: config["ml"]["threads"]
