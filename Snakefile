@@ -8,6 +8,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/train.smk"
@@ -42,6 +45,7 @@ localrules:
     fig_activations,
     fig_tradeoff,
     fig_uncertainty,
+    fig_training,
 
 
 rule all:
@@ -64,6 +68,7 @@ rule all:
             "fig_activations",
             "fig_tradeoff",
             "fig_uncertainty",
+            "fig_training",
         ),
         table_outputs("table1", "table2", "table3"),
 

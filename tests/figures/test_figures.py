@@ -134,6 +134,28 @@ def test_identity_logbins_on_synthetic_data():
         identity_logbins({k: v[:1] if k != "temperatures" else v for k, v in data.items()}, 6)
 
 
+def test_training_figure_draws_every_condition_and_size(tmp_path):
+    """fig_training from history files written and read through their contract: one column per condition,
+    two lines (train, validation) per size in each panel."""
+    from spinglass_ml.figures import ml
+    from spinglass_ml.ml.history import read_history, write_history
+
+    histories = {}
+    for condition in ("clean", "flip-0.1"):
+        histories[condition] = {}
+        for L in (4, 6):
+            rows = [{"step": 100 * k, "loss": 0.7 - 0.01 * k, "accuracy": 0.5 + 0.02 * k, "val_loss": 0.69,
+                     "val_accuracy": 0.55} for k in range(1, 6)]  # fmt: skip
+            path = tmp_path / f"{condition}-L{L}.history.csv"
+            write_history(path, rows)
+            histories[condition][L] = read_history(path)
+    assert histories["clean"][4]["loss"][0] == 0.69 and histories["clean"][4]["step"].tolist()[-1] == 500
+    fig = ml.training_figure(histories)
+    axes = fig.get_axes()
+    assert len(axes) == 4 and all(len(ax.get_lines()) == 4 for ax in axes)
+    assert_images(*style.save(fig, tmp_path / "training.pdf"))
+
+
 def test_equilibration_figure_grid(tmp_path):
     T = np.array([0.8, 1.0])
     full = np.zeros((3, 2, 4)) + np.arange(3)[:, None, None] * 0.01
@@ -335,7 +357,8 @@ def test_figure_config_is_checked_against_the_conditions(tmp_path, mutate, messa
 
 # ---------------------------------------------------------------- named targets
 # (built, checked and reported on the tiny config in tests/workflow/test_workflow.py's end-to-end run)
-FIGURES = ("fig1", "fig2", "fig3", "fig_equilibration", "fig_physics_reference", "fig_dose_response")
+FIGURES = ("fig1", "fig2", "fig3", "fig_equilibration", "fig_physics_reference", "fig_dose_response",
+           "fig_training")  # fmt: skip
 ROBUSTNESS_FIGURES = ("fig_adversarial", "fig_activations", "fig_tradeoff", "fig_uncertainty")
 TABLES = ("table1", "table2", "table3")
 

@@ -17,7 +17,6 @@ ENVS = sorted((REPO / "envs").glob("*.yaml"))
 PROVIDERS = {
     "yaml": ("pyyaml",),
     "matplotlib": ("matplotlib-base", "matplotlib"),
-    "seaborn": ("seaborn-base", "seaborn"),
     "tensorflow": ("tensorflow-cpu", "tensorflow"),
     "PIL": ("pillow",),
     "art": ("adversarial-robustness-toolbox",),
@@ -114,7 +113,7 @@ def test_env_lists_what_the_rule_imports(name):
 def test_import_scan_follows_package_modules():
     """The scan itself: fig_equilibration reaches h5py only through mc.equilibration -> mc.chunks."""
     found = third_party_imports(REPO / "workflow" / "scripts" / "fig_equilibration.py")
-    assert {"numpy", "matplotlib", "seaborn", "h5py"} <= found
+    assert {"numpy", "matplotlib", "h5py"} <= found
     assert not found & {"os", "json", "spinglass_ml", "__future__"}
 
 

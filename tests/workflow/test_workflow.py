@@ -92,7 +92,7 @@ def test_named_targets_plan_their_outputs(tmp_path):
     assert "results/tiny/mc/gaussian/L2/sweeps64/chunk2.h5" in outputs["mc"]
     assert "results/tiny/mc/gaussian/L2/sweeps32/chunk2.h5" in outputs["models"]  # therm-0.5 data
     assert "results/tiny/models/flip-0.1/L4.keras," in outputs["models"]
-    assert "results/tiny/mc/bimodal/L4/sweeps64/chunk0.h5" not in outputs["models"]  # no bimodal data to train
+    assert "results/tiny/mc/bimodal/L4/sweeps64/chunk0.h5" not in outputs["models"]  # bimodal: no training
     assert outputs["mc"] < outputs["predictions"] and outputs["models"] < outputs["predictions"]
     assert outputs["predictions"] < outputs["all"]  # all adds the figures and tables
 
@@ -313,6 +313,7 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     assert code == 0, out
     report_html = (checkout / "report.html").read_text()
     assert all(f"{name}.png" in report_html for name in FIGURES + ROBUSTNESS_FIGURES)
+    assert "Poisoned training sets, reproduced" in report_html and "summary_rounded.csv" in report_html
     code, out = snakemake_in(checkout, "-n", "--configfile", config)
     assert code == 0 and "Nothing to be done" in out, out
     moved = tmp_path / "moved"

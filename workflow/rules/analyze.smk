@@ -51,7 +51,13 @@ rule analyze_summary:
         conditions=expand(results("analysis/{condition}.json"), condition=config["ml"]["conditions"]),
         physics=results("analysis/physics_reference.json"),
     output:
-        report(results("tables/summary.csv"), caption="../report/summary.rst", category="Tables"),
+        csv=results("tables/summary.csv"),
+        rounded=report(
+            results("tables/summary_rounded.csv"),
+            caption="../report/summary.rst",
+            category="6 Tables",
+            labels={"name": "summary"},
+        ),
     log:
         results("logs/analyze/summary.log"),
     conda:

@@ -5,7 +5,12 @@
 rule table1:
     """Table I: parameters of the Gaussian training data, as configured (with each therm-* condition's sweeps)."""
     output:
-        csv=report(results("tables/table1.csv"), caption="../report/table1.rst", category="Tables"),
+        csv=report(
+            results("tables/table1.csv"),
+            caption="../report/table1.rst",
+            category="6 Tables",
+            labels={"name": "table1"},
+        ),
         tex=results("tables/table1.tex"),
     log:
         results("logs/tables/table1.log"),
@@ -23,7 +28,12 @@ rule table1:
 rule table2:
     """Table II: parameters of the bimodal prediction data, as configured."""
     output:
-        csv=report(results("tables/table2.csv"), caption="../report/table2.rst", category="Tables"),
+        csv=report(
+            results("tables/table2.csv"),
+            caption="../report/table2.rst",
+            category="6 Tables",
+            labels={"name": "table2"},
+        ),
         tex=results("tables/table2.tex"),
     log:
         results("logs/tables/table2.log"),
@@ -41,7 +51,12 @@ rule table2:
 rule table3:
     """Table III: the CNN and its training, as configured; software versions of the training environment."""
     output:
-        csv=report(results("tables/table3.csv"), caption="../report/table3.rst", category="Tables"),
+        csv=report(
+            results("tables/table3.csv"),
+            caption="../report/table3.rst",
+            category="6 Tables",
+            labels={"name": "table3"},
+        ),
         tex=results("tables/table3.tex"),
     log:
         results("logs/tables/table3.log"),
@@ -65,7 +80,8 @@ rule fig_equilibration:
         png=report(
             results("figures/fig_equilibration.png"),
             caption="../report/fig_equilibration.rst",
-            category="Monte Carlo",
+            category="1 Monte Carlo",
+            labels={"name": "fig_equilibration"},
         ),
     log:
         results("logs/figures/fig_equilibration.log"),
@@ -85,7 +101,12 @@ rule fig1:
         analysis=results("analysis/clean.json"),
     output:
         pdf=results("figures/fig1.pdf"),
-        png=report(results("figures/fig1.png"), caption="../report/fig1.rst", category="Paper figures"),
+        png=report(
+            results("figures/fig1.png"),
+            caption="../report/fig1.rst",
+            category="3 Paper figures",
+            labels={"name": "fig1"},
+        ),
     log:
         results("logs/figures/fig1.log"),
     conda:
@@ -103,7 +124,12 @@ rule fig2:
         clean=results("analysis/clean.json"),
     output:
         pdf=results("figures/fig2.pdf"),
-        png=report(results("figures/fig2.png"), caption="../report/fig2.rst", category="Paper figures"),
+        png=report(
+            results("figures/fig2.png"),
+            caption="../report/fig2.rst",
+            category="3 Paper figures",
+            labels={"name": "fig2"},
+        ),
     log:
         results("logs/figures/fig2.log"),
     conda:
@@ -122,7 +148,12 @@ rule fig3:
         clean=results("analysis/clean.json"),
     output:
         pdf=results("figures/fig3.pdf"),
-        png=report(results("figures/fig3.png"), caption="../report/fig3.rst", category="Paper figures"),
+        png=report(
+            results("figures/fig3.png"),
+            caption="../report/fig3.rst",
+            category="3 Paper figures",
+            labels={"name": "fig3"},
+        ),
     log:
         results("logs/figures/fig3.log"),
     conda:
@@ -144,7 +175,8 @@ rule fig_physics_reference:
         png=report(
             results("figures/fig_physics_reference.png"),
             caption="../report/fig_physics_reference.rst",
-            category="Extensions",
+            category="4 Analysis",
+            labels={"name": "fig_physics_reference"},
         ),
     log:
         results("logs/figures/fig_physics_reference.log"),
@@ -167,7 +199,8 @@ rule fig_dose_response:
         png=report(
             results("figures/fig_dose_response.png"),
             caption="../report/fig_dose_response.rst",
-            category="Extensions",
+            category="4 Analysis",
+            labels={"name": "fig_dose_response"},
         ),
     log:
         results("logs/figures/fig_dose_response.log"),
@@ -177,3 +210,27 @@ rule fig_dose_response:
         code=script_code("fig_dose_response"),
     script:
         "../scripts/fig_dose_response.py"
+
+
+rule fig_training:
+    """Loss and accuracies per logged step of every (condition, L) model."""
+    input:
+        histories=ml_outputs(results("models/{condition}/L{L}.history.csv")),
+    output:
+        pdf=results("figures/fig_training.pdf"),
+        png=report(
+            results("figures/fig_training.png"),
+            caption="../report/fig_training.rst",
+            category="2 Machine learning",
+            labels={"name": "fig_training"},
+        ),
+    log:
+        results("logs/figures/fig_training.log"),
+    conda:
+        "../../envs/figures.yaml"
+    params:
+        conditions=config["ml"]["conditions"],
+        sizes=ml_sizes(),
+        code=script_code("fig_training"),
+    script:
+        "../scripts/fig_training.py"

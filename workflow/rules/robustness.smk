@@ -42,7 +42,8 @@ rule fig_adversarial:
         png=report(
             results("figures/fig_adversarial.png"),
             caption="../report/fig_adversarial.rst",
-            category="Robustness",
+            category="5 Robustness",
+            labels={"name": "fig_adversarial"},
         ),
     log:
         results("logs/figures/fig_adversarial.log"),
@@ -65,7 +66,8 @@ rule fig_activations:
         png=report(
             results("figures/fig_activations.png"),
             caption="../report/fig_activations.rst",
-            category="Robustness",
+            category="5 Robustness",
+            labels={"name": "fig_activations"},
         ),
     log:
         results("logs/figures/fig_activations.log"),
@@ -116,7 +118,10 @@ rule fig_tradeoff:
     output:
         pdf=results("figures/fig_tradeoff.pdf"),
         png=report(
-            results("figures/fig_tradeoff.png"), caption="../report/fig_tradeoff.rst", category="Robustness"
+            results("figures/fig_tradeoff.png"),
+            caption="../report/fig_tradeoff.rst",
+            category="5 Robustness",
+            labels={"name": "fig_tradeoff"},
         ),
     log:
         results("logs/figures/fig_tradeoff.log"),
@@ -138,7 +143,8 @@ rule fig_uncertainty:
         png=report(
             results("figures/fig_uncertainty.png"),
             caption="../report/fig_uncertainty.rst",
-            category="Robustness",
+            category="5 Robustness",
+            labels={"name": "fig_uncertainty"},
         ),
     log:
         results("logs/figures/fig_uncertainty.log"),

@@ -16,6 +16,7 @@ the bimodal predictions (quantity ``p``, headline method ``linear_coefficient``:
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -157,6 +158,31 @@ def summary_rows(conditions: Mapping[str, Mapping], physics: Mapping) -> list[di
         for key in ("binder", "xi"):
             rows += _method_rows(f"physics-{disorder}", f"{key}_", entry.get(key, entry))
     return rows
+
+
+def with_error(value: float | None, err: float | None) -> str:
+    """``value(err)`` with the error's two leading digits, e.g. 1.178(7) or 0.97(12); the bare value (4
+    significant digits) without an error, "" without a value."""
+    if value is None:
+        return ""
+    if err is None or not err > 0:
+        return f"{value:.4g}"
+    decimals = max(0, 1 - math.floor(math.log10(err)))
+    digits = round(err * 10**decimals)
+    if digits >= 20:  # keep one digit for errors 2.0..9.9 in the last place: 1.18(2), not 1.178(20)
+        decimals, digits = decimals - 1, round(err * 10 ** (decimals - 1))
+    return f"{value:.{max(decimals, 0)}f}({digits})"
+
+
+def rounded_rows(rows: list[dict]) -> list[dict]:
+    """Summary rows for reading (the report): T_c and ν as ``value(err)`` strings, errors folded in."""
+    out = []
+    for row in rows:
+        r = dict(row)
+        r["Tc"], r["nu"] = with_error(row["Tc"], row["Tc_err"]), with_error(row["nu"], row["nu_err"])
+        r["Tc_err"] = r["nu_err"] = None
+        out.append(r)
+    return out
 
 
 def write_summary(path: str | Path, rows: list[dict]) -> None:

@@ -9,13 +9,12 @@ place and returns the network, e.g. the adversarial trainer of
 :mod:`spinglass_ml.robustness.adversarial_training` for the ``adv-<epsilon>`` conditions, started from the
 clean model's weights (``initial_weights``).
 
-Files of a run, next to ``L{L}.keras``: ``L{L}.history.csv`` (columns :data:`HISTORY_COLUMNS`),
+Files of a run, next to ``L{L}.keras``: ``L{L}.history.csv`` (:mod:`spinglass_ml.ml.history`),
 ``L{L}.provenance.json`` and ``L{L}.flips.npz`` (see :meth:`spinglass_ml.ml.dataset.TrainingData.arrays`).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -26,11 +25,10 @@ import numpy as np
 import tensorflow as tf
 
 from spinglass_ml.ml.dataset import TrainingData, training_data
+from spinglass_ml.ml.history import HISTORY_COLUMNS, write_history
 from spinglass_ml.ml.model import build_model
 from spinglass_ml.ml.pipeline import training_datasets
 from spinglass_ml.provenance import package_version
-
-HISTORY_COLUMNS = ("step", "loss", "accuracy", "val_loss", "val_accuracy")
 
 
 def train_model(
@@ -188,10 +186,7 @@ def save_training(
     }
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(paths["model"])
-    with open(paths["history"], "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=HISTORY_COLUMNS)
-        writer.writeheader()
-        writer.writerows({k: repr(v) for k, v in row.items()} for row in history)
+    write_history(paths["history"], history)
     paths["provenance"].write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n")
     np.savez(paths["flips"], **arrays)
     return paths
