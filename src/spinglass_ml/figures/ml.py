@@ -22,7 +22,7 @@ def training_figure(histories: Mapping[str, Mapping[int, Mapping[str, np.ndarray
     conditions = list(histories)
     sizes = sorted({L for by_L in histories.values() for L in by_L})
     colors = size_colors(sizes)
-    fig, axes = figure(2, len(conditions), width=PAGE_WIDTH, aspect=0.45, sharex="col")
+    fig, axes = figure(2, len(conditions), width=PAGE_WIDTH, aspect=0.6, sharex="col")
     for j, condition in enumerate(conditions):
         for L, h in sorted(histories[condition].items()):
             color, marker = colors[L]
@@ -34,7 +34,8 @@ def training_figure(histories: Mapping[str, Mapping[int, Mapping[str, np.ndarray
         axes[1, j].set_xlabel("optimizer step")
     axes[0, 0].set_ylabel("cross-entropy")
     axes[1, 0].set_ylabel("accuracy")
-    axes[0, 0].legend(title="solid: train, dashed: validation", loc="upper right")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, title="solid: train\ndashed: validation", loc="outside right upper")
     for k, ax in enumerate(axes.ravel()):
         panel_label(ax, f"({chr(97 + k)})")
     return fig
