@@ -188,8 +188,9 @@ def analysis_object(Tc=1.12, nu=1.5, sizes=(4, 5, 6), quantity="p"):
             "mean": (0.5 + x).tolist(),
             "err": [0.01] * 5,
             "instances": 10,
-            "fit": {"T": T.tolist(), "mean": (0.5 + x).tolist(), "err": [0.005] * 5},
-        }
+            "fit": {"T": T.tolist(), "mean": (0.5 + x).tolist(), "err": [0.005] * 5, "degree": 1,
+                    "coefficients": [L ** (1 / nu), 0.5 - Tc * L ** (1 / nu)]},
+        }  # fmt: skip
         per_L[str(L)] = {"max": float(L ** (1 / nu)), "max_err": 0.1, "reason": None}
         for key, values in zip(pts, (np.full(5, L), T, x, 0.5 + x, np.full(5, 0.01)), strict=True):
             pts[key] += values.tolist()
@@ -250,7 +251,8 @@ FAILED = {
 
 
 def _texts(fig):
-    return " ".join(t.get_text() for ax in fig.axes for t in [*ax.texts, ax.title])
+    """Every text of the figure's panels, line breaks of wrapped notes folded into spaces."""
+    return " ".join(" ".join(t.get_text().split()) for ax in fig.axes for t in [*ax.texts, ax.title])
 
 
 def test_scaling_figure_draws_every_panel_from_the_analysis(tmp_path):
@@ -275,6 +277,24 @@ def test_figures_of_a_failed_analysis_say_why(tmp_path):
     fig = scaling.probability_figure(FAILED, "flip-0.1", (None, None, "clean"))
     assert "need at least two sizes" in _texts(fig)
     assert_images(*style.save(fig, tmp_path / "g.pdf"))
+
+
+def test_missing_nu_still_draws_the_derivative_curves_in_a_note_that_fits(tmp_path):
+    """No interior maximum of dp/dT (the default study's case): panel (b) draws |dp/dT| of every size's fit
+    with the reason as a wrapped title no wider than the panel."""
+    analysis = analysis_object()
+    for entry in analysis["derivative"]["per_L"].values():
+        entry.update(max=None, max_err=None, T_star=None, reason="maximum at the edge of the range")
+    analysis["derivative"].update(nu=None, slope=None, reason="no interior maximum of |dp/dT| in range")
+    fig = scaling.scaling_figure(analysis)
+    b = fig.axes[1]
+    assert len(b.get_lines()) == len(analysis["curves"])
+    slopes = [line.get_ydata()[0] for line in b.get_lines()]  # |dp/dT| = L^(1/nu) of the linear fits
+    np.testing.assert_allclose(slopes, [L ** (1 / 1.5) for L in (4, 5, 6)])
+    assert "no interior maximum" in _texts(fig)
+    width_chars = b.get_position().width * fig.get_figwidth() * 25.4 * 0.8
+    assert all(len(line) <= max(24, int(width_chars)) for line in b.get_title().splitlines())
+    assert_images(*style.save(fig, tmp_path / "fig1.pdf"))
 
 
 def test_probability_figure_marks_its_tc_and_the_reference():

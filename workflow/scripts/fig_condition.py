@@ -6,12 +6,14 @@ from pathlib import Path
 from spinglass_ml.jobs import job
 
 with job(snakemake) as log:
+    from spinglass_ml.analysis.records import reference_tc
     from spinglass_ml.figures import scaling, style
 
     analysis = json.loads(Path(snakemake.input.analysis).read_text())
     clean = json.loads(Path(snakemake.input.clean).read_text())
     condition = snakemake.params.condition
-    reference = (clean["Tc"], clean["Tc_err"], r"clean $T_c$")
+    Tc, err, method = reference_tc(clean)  # the collapse's where the clean headline T_c does not exist
+    reference = (Tc, err, r"clean $T_c$" if method == "headline" else r"clean collapse $T_c$")
     fig = scaling.probability_figure(analysis, f"trained on {condition}", reference)
     style.save(fig, snakemake.output.pdf, snakemake.output.png)
     log.info("%s: T_c = %s ± %s (%s)", condition, analysis["Tc"], analysis["Tc_err"], analysis["reason"])

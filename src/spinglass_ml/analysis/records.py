@@ -194,6 +194,15 @@ def write_summary(path: str | Path, rows: list[dict]) -> None:
         writer.writerows({k: ("" if row[k] is None else row[k]) for k in SUMMARY_COLUMNS} for row in rows)
 
 
+def reference_tc(analysis: Mapping) -> tuple[float | None, float | None, str]:
+    """(T_c, error, label) to draw as a condition's reference: its headline T_c, or its collapse T_c
+    (labelled as such) where the headline estimate does not exist."""
+    if analysis.get("Tc") is not None:
+        return analysis["Tc"], analysis["Tc_err"], "headline"
+    collapse = analysis.get("collapse") or {}
+    return collapse.get("Tc"), collapse.get("Tc_err"), "collapse"
+
+
 DOSE_METHODS = ("linear coefficient", "collapse")  # the two T_c estimates drawn against the dose
 
 

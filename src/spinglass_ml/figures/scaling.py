@@ -31,7 +31,8 @@ QUANTITY_LABELS = {"p": r"$p(T, L)$", "g": r"Binder ratio $g$", "xi_over_L": r"$
 @dataclass
 class CurveArrays:
     """One size's curve: data ``T``, ``mean``, ``err`` (n_T,) and its smooth fit ``fit_T``, ``fit_mean``,
-    ``fit_err`` (n_fine,; empty when there is no fit)."""
+    ``fit_err`` (n_fine,; empty when there is no fit) with its polynomial ``fit_coefficients`` (highest power
+    first; None without a fit)."""
 
     T: np.ndarray
     mean: np.ndarray
@@ -39,6 +40,7 @@ class CurveArrays:
     fit_T: np.ndarray
     fit_mean: np.ndarray
     fit_err: np.ndarray
+    fit_coefficients: np.ndarray | None = None
 
 
 def _arr(values) -> np.ndarray:
@@ -58,6 +60,7 @@ def curves_from(analysis: Mapping) -> dict[int, CurveArrays]:
             _arr(fit.get("T")),
             _arr(fit.get("mean")),
             _arr(fit.get("err")),
+            _arr(fit["coefficients"]) if fit.get("coefficients") else None,
         )
     return out
 
@@ -120,6 +123,18 @@ def draw_derivative(
         ax.legend(loc="lower right")
     ax.set_xlabel(r"$\ln L$")
     ax.set_ylabel(r"$\ln \max |dp/dT|$")
+
+
+def draw_derivative_curves(ax: Axes, curves: Mapping[int, CurveArrays], colors: Mapping) -> None:
+    """|dQ/dT| of each size's stored smooth fit (the derivative of its polynomial) over its range: the curves
+    whose interior maxima give ν_ml, drawn when there are none."""
+    for L, c in sorted(curves.items()):
+        color, _ = colors[L]
+        fine = np.linspace(c.fit_T.min(), c.fit_T.max(), 101)
+        ax.plot(fine, np.abs(np.polyval(np.polyder(c.fit_coefficients), fine)), color=color, label=f"L = {L}")
+    ax.set_xlabel(r"$T$")
+    ax.set_ylabel(r"$|dp/dT|$ of the smooth fit")
+    ax.legend(loc="upper left")
 
 
 def draw_linear_coefficient(
@@ -188,6 +203,9 @@ def scaling_figure(analysis: Mapping) -> Figure:
         )
         if deriv.get("nu") is None:
             note(b, str(deriv.get("reason")), where="top")
+    elif curves and all(c.fit_coefficients is not None for c in curves.values()):
+        draw_derivative_curves(b, curves, colors)  # what the maxima would be read from
+        note(b, f"no ν_ml: {deriv.get('reason', analysis.get('reason'))}", where="top")
     else:
         note(b, f"no derivative maxima: {deriv.get('reason', analysis.get('reason'))}")
     linear = analysis.get("linear_coefficient") or {}

@@ -133,7 +133,9 @@ def panel_label(ax: Axes, label: str) -> None:
 def note(ax: Axes, text: str, where: str = "center") -> None:
     """A small message, e.g. why a result is missing: centred on an empty panel, or as the title of a drawn
     panel (``where="top"``)."""
-    text = textwrap.fill(text, 56)
+    # wrapped to the panel's width: 6 pt text is about one character per mm, 0.8 leaves a margin
+    width_mm = ax.get_position().width * ax.figure.get_figwidth() * 25.4
+    text = textwrap.fill(text, max(24, int(width_mm * 0.8)))
     if where == "top":  # below an existing title
         ax.set_title("\n".join(t for t in (ax.get_title(), text) if t), fontsize=6)
         return
