@@ -97,3 +97,15 @@ def test_bad_rates_are_rejected(rate):
 def test_bad_labels_are_rejected(bad):
     with pytest.raises(ValueError, match="labels"):
         flip_labels(bad, 0.1, np.random.SeedSequence(0))
+
+
+def test_threshold_conditions_label_by_their_own_temperature():
+    from spinglass_ml.ml.conditions import label_threshold
+
+    c = parse_condition("threshold-1.05")
+    assert (c.kind, c.value, str(c)) == ("threshold", 1.05, "threshold-1.05")
+    assert label_threshold(c, 0.95) == 1.05
+    assert label_threshold(parse_condition("flip-0.1"), 0.95) == 0.95
+    assert training_sweeps(c, 4096) == 4096  # clean data
+    with pytest.raises(ValueError, match="label temperature"):
+        parse_condition("threshold-0")

@@ -82,6 +82,20 @@ def test_named_runs_never_share_a_file(tmp_path):
     assert "results/mc/gaussian/L4/sweeps4096/chunk0.h5" in planned["config"]
 
 
+def test_a_threshold_control_trains_with_its_own_label_temperature(tmp_path):
+    """threshold-1.05 plans its model on the clean data (the label temperature itself: label_threshold,
+    tests/ml/test_conditions.py)."""
+    config = load("tiny")
+    config["ml"]["conditions"].append("threshold-1.05")
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    code, out = snakemake(tmp_path, "results/tiny/models/threshold-1.05/L4.keras", "-n", "-p", "--configfile",
+                          str(path))  # fmt: skip
+    assert code == 0, out
+    assert "results/tiny/mc/gaussian/L4/sweeps64/chunk0.h5" in out  # clean data, not therm
+    assert "sweeps32" not in out
+
+
 def test_named_targets_plan_their_outputs(tmp_path):
     tiny = str(REPO / "config" / "tiny.yaml")
     outputs = {}
@@ -165,6 +179,10 @@ def _adv_iterations_not_multiple(c):
     c["robustness"]["adversarial"]["training"]["iterations"] = 3  # tiny logs every 2 steps
 
 
+def _threshold_condition_outside(c):
+    c["ml"]["conditions"].append("threshold-2.5")  # the tiny Gaussian data span 0.80-1.21
+
+
 def _run_name_with_a_path(c):
     c["run"] = {"name": "../elsewhere"}
 
@@ -185,6 +203,7 @@ def _condition_twice(c):
     "mutate, key",
     [
         (_run_name_with_a_path, "run.name"),
+        (_threshold_condition_outside, "ml.conditions[4]"),
         (_threshold_outside, "ml.threshold"),
         (_bimodal_without_model, "mc.bimodal.sizes[1].L"),
         (_condition_twice, "ml.conditions"),

@@ -6,7 +6,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 from spinglass_ml.mc.simulation import CHAIN_VERSION
-from spinglass_ml.ml.conditions import parse_condition, training_sweeps
+from spinglass_ml.ml.conditions import label_threshold, parse_condition, training_sweeps
 from spinglass_ml.provenance import code_digest
 
 DISORDERS = ("gaussian", "bimodal")
@@ -128,6 +128,13 @@ def validate_config(config, schema_path):
                 f"Gaussian and bimodal data, found {ml_sizes_of(config)}"
             )
         conditions = config["ml"]["conditions"]
+        for i, name in enumerate(conditions):
+            condition = parse_condition(name)
+            if condition.kind == "threshold" and not gauss["min"] < condition.value < gauss["max"]:
+                problems.append(
+                    f"config key 'ml.conditions[{i}]': {name} labels by a temperature outside the Gaussian "
+                    f"temperatures mc.gaussian.temperatures = [{gauss['min']}, {gauss['max']}]"
+                )
         if "clean" not in conditions:
             problems.append(
                 "config key 'ml.conditions': must include clean (Fig. 1 and the reference of every poisoned run)"
@@ -171,7 +178,7 @@ wildcard_constraints:
     L=r"\d+",
     sweeps=r"\d+",
     chunk=r"\d+",
-    condition=r"clean|flip-[0-9.]+|therm-[0-9.]+|adv-[0-9.]+",
+    condition=r"clean|flip-[0-9.]+|therm-[0-9.]+|adv-[0-9.]+|threshold-[0-9.]+",
 
 
 # ---------------------------------------------------------------- helpers
@@ -341,6 +348,11 @@ def adversarial_init(wildcards):
     if parse_condition(wildcards.condition).kind == "adv":
         return [f"{RESULTS}/models/clean/L{wildcards.L}.keras"]
     return []
+
+
+def train_threshold(wildcards):
+    """Params function: the label threshold of a condition (its own for threshold-<T>, else ml.threshold)."""
+    return label_threshold(parse_condition(wildcards.condition), config["ml"]["threshold"])
 
 
 def adversarial_training(wildcards):

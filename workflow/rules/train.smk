@@ -22,7 +22,7 @@ rule train:
     params:
         code=script_code("train"),
         seed=config["seed"],
-        threshold=config["ml"]["threshold"],
+        threshold=train_threshold,
         validation_fraction=config["ml"]["validation_fraction"],
         sigmas=config["ml"]["equilibration_sigmas"],
         cnn=config["ml"]["cnn"],

@@ -10,6 +10,9 @@ A condition is named by a string that is also a Snakemake wildcard value:
   its PGD adversarial examples in the L∞ ball of radius epsilon (0 < epsilon <= 2, overlap units) around
   it (see :mod:`spinglass_ml.robustness.adversarial_training`). Not a poisoning: the robust counterpart of
   clean.
+* ``threshold-<T>``: clean data labelled by T > ``T`` instead of ``ml.threshold`` (0 < T <= 10, units of the
+  coupling scale): a control. A detector of the transition keeps its bimodal T_c when the label threshold
+  moves; a thermometer's T_c follows it.
 
 Flips are drawn as one uniform number per example from a seeded stream, in example order, and an example is
 flipped if its number is below the rate. The flips therefore do not depend on how the draw is chunked, and
@@ -26,7 +29,7 @@ from typing import Literal
 
 import numpy as np
 
-_PATTERN = re.compile(r"(flip|therm|adv)-([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)")
+_PATTERN = re.compile(r"(flip|therm|adv|threshold)-([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)")
 _FLIP_CHUNK = 1 << 20  # uniforms drawn per call: bounds the transient memory of a flip draw to 8 MiB
 
 
@@ -36,12 +39,13 @@ class Condition:
 
     Attributes
     ----------
-    kind : ``"clean"``, ``"flip"``, ``"therm"`` or ``"adv"``
+    kind : ``"clean"``, ``"flip"``, ``"therm"``, ``"adv"`` or ``"threshold"``
     value : the flip rate (probability per label), the thermalisation fraction (of the configured sweeps),
-        the adversarial radius epsilon (overlap units), or None for ``clean``
+        the adversarial radius epsilon (overlap units), the label threshold (temperature), or None for
+        ``clean``
     """
 
-    kind: Literal["clean", "flip", "therm", "adv"]
+    kind: Literal["clean", "flip", "therm", "adv", "threshold"]
     value: float | None = None
 
     def __str__(self) -> str:
@@ -61,9 +65,9 @@ def parse_condition(name: str) -> Condition:
         return Condition("clean")
     match = _PATTERN.fullmatch(name)
     if match is None:
-        raise ValueError(f"condition {name!r}: expected 'clean', 'flip-<rate>', 'therm-<fraction>' or "
-                         "'adv-<epsilon>' with a plain decimal number, e.g. 'flip-0.01', 'therm-0.5', "
-                         "'adv-0.2'")  # fmt: skip
+        raise ValueError(f"condition {name!r}: expected 'clean', 'flip-<rate>', 'therm-<fraction>', "
+                         "'adv-<epsilon>' or 'threshold-<T>' with a plain decimal number, e.g. 'flip-0.01', "
+                         "'therm-0.5', 'adv-0.2', 'threshold-1.05'")  # fmt: skip
     kind, value = match.group(1), float(match.group(2))
     if kind == "flip" and not 0.0 <= value <= 1.0:
         raise ValueError(f"condition {name!r}: the flip rate is a probability, need 0 <= rate <= 1")
@@ -71,7 +75,15 @@ def parse_condition(name: str) -> Condition:
         raise ValueError(f"condition {name!r}: need 0 < fraction <= 1 of the configured sweeps")
     if kind == "adv" and not 0.0 < value <= 2.0:
         raise ValueError(f"condition {name!r}: need 0 < epsilon <= 2 (overlaps lie in [-1, 1])")
+    if kind == "threshold" and not 0.0 < value <= 10.0:
+        raise ValueError(f"condition {name!r}: need a label temperature 0 < T <= 10")
     return Condition(kind, value)
+
+
+def label_threshold(condition: Condition, default: float) -> float:
+    """The temperature above which a condition labels snapshots "high temperature": its own for
+    ``threshold-<T>``, else ``default`` (``ml.threshold``)."""
+    return condition.value if condition.kind == "threshold" else default
 
 
 def training_sweeps(condition: Condition, sweeps: int) -> int:
