@@ -46,6 +46,7 @@ localrules:
     fig_tradeoff,
     fig_uncertainty,
     fig_training,
+    fig_threshold_response,
 
 
 rule all:
@@ -69,6 +70,7 @@ rule all:
             "fig_tradeoff",
             "fig_uncertainty",
             "fig_training",
+            "fig_threshold_response",
         ),
         table_outputs("table1", "table2", "table3"),
 

@@ -156,6 +156,27 @@ def test_training_figure_draws_every_condition_and_size(tmp_path):
     assert_images(*style.save(fig, tmp_path / "training.pdf"))
 
 
+def test_threshold_response_tells_a_thermometer_from_a_detector(tmp_path):
+    """threshold_response from analysis objects: a detector's T_c stays put, a thermometer's follows the
+    label threshold; the figure draws both, open markers where only the collapse exists."""
+    from spinglass_ml.analysis.records import threshold_response
+
+    analyses = []
+    for name in ("clean", "threshold-0.85", "threshold-1.05"):
+        analyses.append({**analysis_object(Tc=1.12), "condition": name})
+    for name, t in (("thermometer", 0.95), ("thermometer-0.85", 0.85), ("thermometer-1.05", 1.05)):
+        obj = analysis_object(Tc=1.12 + (t - 0.95))
+        obj["collapse"]["Tc"], obj["Tc"] = obj["Tc"], None  # only the collapse exists
+        analyses.append({**obj, "condition": name})
+    points = threshold_response(analyses, 0.95)
+    assert [p[0] for p in points["cnn"]] == [0.85, 0.95, 1.05]
+    assert {p[1] for p in points["cnn"]} == {1.12} and all(p[3] == "headline" for p in points["cnn"])
+    slope = np.polyfit([p[0] for p in points["thermometer"]], [p[1] for p in points["thermometer"]], 1)[0]
+    assert slope == pytest.approx(1.0) and all(p[3] == "collapse" for p in points["thermometer"])
+    fig = comparison.threshold_response_figure(points, (1.15, 0.02, "xi"), 0.95)
+    assert_images(*style.save(fig, tmp_path / "thr.pdf"))
+
+
 def test_equilibration_figure_grid(tmp_path):
     T = np.array([0.8, 1.0])
     full = np.zeros((3, 2, 4)) + np.arange(3)[:, None, None] * 0.01
@@ -378,7 +399,7 @@ def test_figure_config_is_checked_against_the_conditions(tmp_path, mutate, messa
 # ---------------------------------------------------------------- named targets
 # (built, checked and reported on the tiny config in tests/workflow/test_workflow.py's end-to-end run)
 FIGURES = ("fig1", "fig2", "fig3", "fig_equilibration", "fig_physics_reference", "fig_dose_response",
-           "fig_training")  # fmt: skip
+           "fig_training", "fig_threshold_response")  # fmt: skip
 ROBUSTNESS_FIGURES = ("fig_adversarial", "fig_activations", "fig_tradeoff", "fig_uncertainty")
 TABLES = ("table1", "table2", "table3")
 

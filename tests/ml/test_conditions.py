@@ -109,3 +109,13 @@ def test_threshold_conditions_label_by_their_own_temperature():
     assert training_sweeps(c, 4096) == 4096  # clean data
     with pytest.raises(ValueError, match="label temperature"):
         parse_condition("threshold-0")
+
+
+def test_thermometer_conditions_name_the_control_classifier():
+    from spinglass_ml.ml.conditions import classifier, label_threshold
+
+    assert parse_condition("thermometer") == Condition("thermometer")
+    c = parse_condition("thermometer-0.85")
+    assert (str(c), label_threshold(c, 0.95), classifier(c)) == ("thermometer-0.85", 0.85, "thermometer")
+    assert label_threshold(parse_condition("thermometer"), 0.95) == 0.95
+    assert classifier(parse_condition("threshold-0.85")) == "cnn"

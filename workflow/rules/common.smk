@@ -178,7 +178,7 @@ wildcard_constraints:
     L=r"\d+",
     sweeps=r"\d+",
     chunk=r"\d+",
-    condition=r"clean|flip-[0-9.]+|therm-[0-9.]+|adv-[0-9.]+|threshold-[0-9.]+",
+    condition=r"clean|flip-[0-9.]+|therm-[0-9.]+|adv-[0-9.]+|threshold-[0-9.]+|thermometer(-[0-9.]+)?",
 
 
 # ---------------------------------------------------------------- helpers

@@ -234,3 +234,27 @@ rule fig_training:
         code=script_code("fig_training"),
     script:
         "../scripts/fig_training.py"
+
+
+rule fig_threshold_response:
+    """Bimodal T_c against the training label threshold, CNN and thermometer, beside the physical T_c."""
+    input:
+        analyses=condition_analyses("clean", "threshold", "thermometer"),
+        reference=results("analysis/physics_reference.json"),
+    output:
+        pdf=results("figures/fig_threshold_response.pdf"),
+        png=report(
+            results("figures/fig_threshold_response.png"),
+            caption="../report/fig_threshold_response.rst",
+            category="4 Analysis",
+            labels={"name": "fig_threshold_response"},
+        ),
+    log:
+        results("logs/figures/fig_threshold_response.log"),
+    conda:
+        "../../envs/figures.yaml"
+    params:
+        threshold=config["ml"]["threshold"],
+        code=script_code("fig_threshold_response"),
+    script:
+        "../scripts/fig_threshold_response.py"

@@ -28,7 +28,7 @@ from spinglass_ml.analysis.bootstrap import (
     window,
 )
 from spinglass_ml.analysis.fss import analyze
-from spinglass_ml.ml.conditions import parse_condition
+from spinglass_ml.ml.conditions import classifier, label_threshold, parse_condition
 from spinglass_ml.ml.predictions import read_predictions
 from spinglass_ml.seeds import STREAM_BOOTSTRAP
 
@@ -228,3 +228,17 @@ def dose_response(analyses: Sequence[Mapping]) -> dict[str, dict[str, list[tuple
     return {
         kind: {m: sorted(p, key=lambda point: point[0]) for m, p in s.items()} for kind, s in points.items()
     }
+
+
+def threshold_response(analyses: Sequence[Mapping], default_threshold: float) -> dict[str, list[tuple]]:
+    """classifier ("cnn", "thermometer") -> [(label threshold, T_c, error, method), ...] ascending in the
+    threshold, from the analysis objects of clean, threshold-<T>, thermometer and thermometer-<T>. T_c is the
+    headline estimate, or the collapse's (method "collapse") where the headline does not exist."""
+    points: dict[str, list[tuple]] = {"cnn": [], "thermometer": []}
+    for analysis in analyses:
+        condition = parse_condition(analysis["condition"])
+        if condition.kind not in ("clean", "threshold", "thermometer"):
+            continue
+        Tc, err, method = reference_tc(analysis)
+        points[classifier(condition)].append((label_threshold(condition, default_threshold), Tc, err, method))
+    return {family: sorted(p, key=lambda point: point[0]) for family, p in points.items()}

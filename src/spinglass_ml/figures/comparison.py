@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from spinglass_ml.figures.scaling import QUANTITY_LABELS, _arr, _pm, curves_from, draw_curves, mark_tc
 from spinglass_ml.figures.style import (
+    COLUMN_WIDTH,
     MARKERS,
     PAGE_WIDTH,
     PALETTE,
@@ -177,4 +178,55 @@ def dose_response_figure(
     axes[0, 0].set_ylabel(r"$T_c$")
     if not any_tc:
         axes[0, 0].set_yticks([])  # no T_c anywhere: no scale to read
+    return fig
+
+
+def threshold_response_figure(
+    points: Mapping[str, Sequence[tuple]],
+    physical: tuple[float | None, float | None, str],
+    default_threshold: float,
+) -> Figure:
+    """fig_threshold_response: the bimodal T_c of each classifier against the label threshold it was trained
+    with, beside the physical bimodal T_c of the same data.
+
+    Parameters
+    ----------
+    points : classifier ("cnn", "thermometer") -> [(threshold, T_c or None, error or None, method), ...]
+        (:func:`spinglass_ml.analysis.records.threshold_response`); open markers: collapse T_c where the
+        headline estimate does not exist; a missing T_c is a cross on the lower axis.
+    physical : (T_c, error, label) of the physics reference (e.g. the ξ_L/L crossing of the largest pair)
+    default_threshold : ``ml.threshold``, marked on the axis
+    """
+    fig, axes = figure(width=COLUMN_WIDTH, aspect=0.8)
+    ax = axes[0, 0]
+    labels = {"cnn": "CNN", "thermometer": "thermometer"}
+    thresholds = [p[0] for series in points.values() for p in series] or [default_threshold]
+    lo, hi = min(thresholds) - 0.05, max(thresholds) + 0.05
+    Tc_phys, err_phys, label_phys = physical
+    if Tc_phys is not None:
+        ax.axhline(Tc_phys, color=PALETTE[2], linewidth=0.8, label=label_phys)
+        if err_phys:
+            ax.axhspan(Tc_phys - err_phys, Tc_phys + err_phys, color=PALETTE[2], alpha=0.2, linewidth=0)
+    missing = []
+    for k, (family, series) in enumerate(points.items()):
+        color, marker = PALETTE[k], MARKERS[k]
+        x = np.array([p[0] for p in series], float)
+        y = np.array([np.nan if p[1] is None else p[1] for p in series], float)
+        e = np.array([np.nan if p[2] is None else p[2] for p in series], float)
+        headline = np.array([p[3] == "headline" for p in series], bool)
+        if x.size == 0:
+            continue
+        errorbar(ax, x, np.where(headline, y, np.nan), e, color=color, marker=marker, label=labels[family])
+        open_label = f"{labels[family]} (collapse)" if (~headline & np.isfinite(y)).any() else None
+        errorbar(ax, x, np.where(headline, np.nan, y), e, color=color, marker=marker, markerfacecolor="white",
+                 label=open_label)  # fmt: skip
+        missing.append((x[~np.isfinite(y)], color))
+    bottom = ax.get_ylim()[0]
+    for x, color in missing:  # no T_c at all: a cross on the lower edge
+        ax.plot(x, np.full(x.size, bottom), marker="x", color=color, linestyle="none", clip_on=False)
+    ax.axvline(default_threshold, color="0.6", linewidth=0.6, linestyle=":")
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("label threshold (training)")
+    ax.set_ylabel(r"bimodal $T_c$")
+    ax.legend(loc="best", fontsize=6)
     return fig

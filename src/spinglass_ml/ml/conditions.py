@@ -13,6 +13,9 @@ A condition is named by a string that is also a Snakemake wildcard value:
 * ``threshold-<T>``: clean data labelled by T > ``T`` instead of ``ml.threshold`` (0 < T <= 10, units of the
   coupling scale): a control. A detector of the transition keeps its bimodal T_c when the label threshold
   moves; a thermometer's T_c follows it.
+* ``thermometer`` and ``thermometer-<T>``: not a CNN but a logistic regression on per-snapshot physical
+  features (:mod:`spinglass_ml.ml.thermometer`), trained on the same clean data and labels (by
+  ``ml.threshold`` or by ``<T>``): the control classifier that can only read the temperature.
 
 Flips are drawn as one uniform number per example from a seeded stream, in example order, and an example is
 flipped if its number is below the rate. The flips therefore do not depend on how the draw is chunked, and
@@ -29,7 +32,7 @@ from typing import Literal
 
 import numpy as np
 
-_PATTERN = re.compile(r"(flip|therm|adv|threshold)-([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)")
+_PATTERN = re.compile(r"(flip|therm|adv|threshold|thermometer)-([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)")
 _FLIP_CHUNK = 1 << 20  # uniforms drawn per call: bounds the transient memory of a flip draw to 8 MiB
 
 
@@ -42,10 +45,10 @@ class Condition:
     kind : ``"clean"``, ``"flip"``, ``"therm"``, ``"adv"`` or ``"threshold"``
     value : the flip rate (probability per label), the thermalisation fraction (of the configured sweeps),
         the adversarial radius epsilon (overlap units), the label threshold (temperature), or None for
-        ``clean``
+        ``clean`` and ``thermometer`` (labelled by ``ml.threshold``)
     """
 
-    kind: Literal["clean", "flip", "therm", "adv", "threshold"]
+    kind: Literal["clean", "flip", "therm", "adv", "threshold", "thermometer"]
     value: float | None = None
 
     def __str__(self) -> str:
@@ -61,8 +64,8 @@ def parse_condition(name: str) -> Condition:
     ValueError
         for any other string, a rate outside [0, 1], a fraction outside (0, 1], or an epsilon outside (0, 2].
     """
-    if name == "clean":
-        return Condition("clean")
+    if name in ("clean", "thermometer"):
+        return Condition(name)
     match = _PATTERN.fullmatch(name)
     if match is None:
         raise ValueError(f"condition {name!r}: expected 'clean', 'flip-<rate>', 'therm-<fraction>', "
@@ -75,7 +78,7 @@ def parse_condition(name: str) -> Condition:
         raise ValueError(f"condition {name!r}: need 0 < fraction <= 1 of the configured sweeps")
     if kind == "adv" and not 0.0 < value <= 2.0:
         raise ValueError(f"condition {name!r}: need 0 < epsilon <= 2 (overlaps lie in [-1, 1])")
-    if kind == "threshold" and not 0.0 < value <= 10.0:
+    if kind in ("threshold", "thermometer") and not 0.0 < value <= 10.0:
         raise ValueError(f"condition {name!r}: need a label temperature 0 < T <= 10")
     return Condition(kind, value)
 
@@ -83,7 +86,14 @@ def parse_condition(name: str) -> Condition:
 def label_threshold(condition: Condition, default: float) -> float:
     """The temperature above which a condition labels snapshots "high temperature": its own for
     ``threshold-<T>``, else ``default`` (``ml.threshold``)."""
-    return condition.value if condition.kind == "threshold" else default
+    if condition.kind in ("threshold", "thermometer") and condition.value is not None:
+        return condition.value
+    return default
+
+
+def classifier(condition: Condition) -> str:
+    """ "thermometer" for the thermometer conditions, "cnn" for every other (the Table III network)."""
+    return "thermometer" if condition.kind == "thermometer" else "cnn"
 
 
 def training_sweeps(condition: Condition, sweeps: int) -> int:
