@@ -108,6 +108,13 @@ def json_number(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
+def replica_list(values: np.ndarray, valid: np.ndarray | None = None) -> list[float | None]:
+    """Replicas (B + 1,) of an estimate as a JSON list: null where a replica is invalid or not finite."""
+    values = np.asarray(values, float)
+    ok = np.isfinite(values) if valid is None else np.asarray(valid, bool) & np.isfinite(values)
+    return [float(v) if k else None for v, k in zip(values, ok, strict=True)]
+
+
 def bootstrap_estimate(values: np.ndarray, valid: np.ndarray, min_fraction: float, what: str) -> tuple:
     """(value, error, valid fraction, reason) of a bootstrapped estimate; replica 0 is the full sample."""
     fraction = float(valid[1:].mean())

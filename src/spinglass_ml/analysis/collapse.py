@@ -14,6 +14,7 @@ from spinglass_ml.analysis.bootstrap import (
     bootstrap_error,
     floored_errors,
     json_number,
+    replica_list,
 )
 
 COLLAPSE_NU_BOUNDS = (0.2, 20.0)  # a collapse ν outside this range is reported as "no collapse"
@@ -48,8 +49,29 @@ def data_collapse(
     start_nu: list[float],
     n_grid: int,
     min_fraction: float,
+    *,
+    keep_replicas: bool = False,
 ) -> dict:
-    """Cubic collapse of all points, T_c and ν varied together; each replica starts from the full fit."""
+    """Cubic collapse of all points, T_c and ν varied together; each replica starts from the full fit.
+    ``keep_replicas``: also ``Tc_replicas`` and ``nu_replicas``, lists (B + 1,), null where a replica's fit
+    fails or leaves the allowed region (all null when the full sample has no collapse)."""
+    out = _collapse(curves, sizes, start_Tc, start_nu, n_grid, min_fraction)
+    params = out.pop("_params")
+    if keep_replicas:
+        out["Tc_replicas"], out["nu_replicas"] = replica_list(params[:, 0]), replica_list(params[:, 1])
+    return out
+
+
+def _collapse(
+    curves: Mapping[int, Curve],
+    sizes: list[int],
+    start_Tc: list[float],
+    start_nu: list[float],
+    n_grid: int,
+    min_fraction: float,
+) -> dict:
+    """:func:`data_collapse`, with the fitted (T_c, ν, a0..a3) per replica under ``_params`` (B + 1, 6), NaN
+    where a replica is not fitted or its fit is not valid."""
     T = np.concatenate([curves[L].T for L in sizes])
     Ls = np.concatenate([np.full(curves[L].T.size, L) for L in sizes])
     Q = np.concatenate([curves[L].replicas for L in sizes], axis=1)  # (R, n)
@@ -71,6 +93,7 @@ def data_collapse(
         "curve": {"x": [], "Q": []},
         "valid_fraction": 0.0,
         "reason": None,
+        "_params": np.full((Q.shape[0], 6), math.nan),
     }
     if dof < 1:
         out["reason"] = (
@@ -105,6 +128,7 @@ def data_collapse(
         ok[b] = good(fit)
         params[b] = fit.x
     out["valid_fraction"] = float(ok[1:].mean())
+    out["_params"] = np.where(ok[:, None], params, math.nan)
     if out["valid_fraction"] < min_fraction:
         out["reason"] = (
             f"the collapse converges in only {out['valid_fraction']:.0%} of the bootstrap resamples "

@@ -62,6 +62,11 @@ An **analysis object** (the output of :func:`analyze`, one quantity of one data 
                    "valid_fraction": float, "reason": str|null},
     }
 
+With ``analyze(..., keep_replicas=True)`` every scalar estimate above (top-level ``Tc`` and ``nu``, each
+crossing's ``T``, the derivative's ``nu``, the linear coefficient's ``Tc``, the collapse's ``Tc`` and ``nu``)
+also has its bootstrap replicas next to it, ``"<key>_replicas": [B + 1]`` (row 0 the full sample, null where
+the estimate does not exist in that replica); every other key and value is the same as without it.
+
 The study's files built from analysis objects are :mod:`spinglass_ml.analysis.records`'.
 """
 
@@ -80,6 +85,7 @@ from spinglass_ml.analysis.bootstrap import (
     bootstrap_estimate,
     floored_errors,
     json_number,
+    replica_list,
     validate_curves,
 )
 from spinglass_ml.analysis.collapse import COLLAPSE_NU_BOUNDS, data_collapse
@@ -130,11 +136,13 @@ def _smooth_fit(curve: Curve, degree: int) -> _Fit:
     )
 
 
-def _crossing(f1: _Fit, f2: _Fit, L1: int, L2: int, min_fraction: float) -> dict:
+def _crossing(f1: _Fit, f2: _Fit, L1: int, L2: int, min_fraction: float, keep: bool = False) -> dict:
     lo, hi = max(f1.lo, f2.lo), min(f1.hi, f2.hi)
     out = {"L1": L1, "L2": L2, "T": None, "T_err": None, "Q": None, "valid_fraction": 0.0, "reason": None}
     if lo >= hi:
         out["reason"] = f"the temperature ranges of L = {L1} and L = {L2} do not overlap"
+        if keep:
+            out["T_replicas"] = [None] * f1.coeffs.shape[0]
         return out
     n = max(f1.coeffs.shape[1], f2.coeffs.shape[1])
     pad = [np.pad(f.coeffs, ((0, 0), (n - f.coeffs.shape[1], 0))) for f in (f1, f2)]
@@ -155,6 +163,8 @@ def _crossing(f1: _Fit, f2: _Fit, L1: int, L2: int, min_fraction: float) -> dict
     out.update(T=T, T_err=err, reason=reason)
     if T is not None:
         out["Q"] = float(np.polyval(f1.coeffs[0], T))
+    if keep:
+        out["T_replicas"] = replica_list(roots)
     return out
 
 
@@ -191,8 +201,19 @@ def _line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.n
     return a, s, chi2
 
 
-def _derivative(fits: dict[int, _Fit], sizes: list[int], min_fraction: float) -> tuple[dict, np.ndarray]:
-    """Per-L maxima of |dQ/dT| and the log-log line; also ν per replica (NaN where undefined)."""
+def _derivative(
+    fits: dict[int, _Fit], sizes: list[int], min_fraction: float, keep: bool = False
+) -> tuple[dict, np.ndarray]:
+    """Per-L maxima of |dQ/dT| and the log-log line; also ν per replica (NaN where undefined). ``keep``: the
+    ν replicas also go into the result, as ``nu_replicas``."""
+    out, nu = _derivative_line(fits, sizes, min_fraction)
+    if keep:
+        out["nu_replicas"] = replica_list(nu)
+    return out, nu
+
+
+def _derivative_line(fits: dict[int, _Fit], sizes: list[int], min_fraction: float) -> tuple[dict, np.ndarray]:
+    """:func:`_derivative` without the replicas in the result."""
     per_L, t_stars, maxima = {}, {}, {}
     for L in sizes:
         t_stars[L], maxima[L] = _derivative_max(fits[L])
@@ -256,9 +277,26 @@ def _derivative(fits: dict[int, _Fit], sizes: list[int], min_fraction: float) ->
 
 
 def _linear_coefficient(
-    fits: dict[int, _Fit], sizes: list[int], nu: np.ndarray, n_grid: int, min_fraction: float
+    fits: dict[int, _Fit],
+    sizes: list[int],
+    nu: np.ndarray,
+    n_grid: int,
+    min_fraction: float,
+    keep: bool = False,
 ) -> dict:
-    """c1(T) of Q(T, L) = c0 + c1 L^{1/ν} at each T of the common range, normalised to max |c1| = 1."""
+    """c1(T) of Q(T, L) = c0 + c1 L^{1/ν} at each T of the common range, normalised to max |c1| = 1.
+    ``keep``: the T_c replicas also go into the result, as ``Tc_replicas``."""
+    out, roots = _linear_coefficient_roots(fits, sizes, nu, n_grid, min_fraction)
+    if keep:
+        out["Tc_replicas"] = replica_list(roots)
+    return out
+
+
+def _linear_coefficient_roots(
+    fits: dict[int, _Fit], sizes: list[int], nu: np.ndarray, n_grid: int, min_fraction: float
+) -> tuple[dict, np.ndarray]:
+    """:func:`_linear_coefficient` and the T_c per replica (NaN where undefined)."""
+    no_roots = np.full(nu.size, math.nan)
     out = {
         "T": [],
         "c1": [],
@@ -270,11 +308,11 @@ def _linear_coefficient(
     }
     if not np.isfinite(nu[0]):
         out["reason"] = "needs ν from the maxima of |dQ/dT|, which is not available"
-        return out
+        return out, no_roots
     lo, hi = max(fits[L].lo for L in sizes), min(fits[L].hi for L in sizes)
     if lo >= hi:
         out["reason"] = "the temperature ranges of the sizes have no common part"
-        return out
+        return out, no_roots
     grid = np.linspace(lo, hi, n_grid)
     Q = np.stack([fits[L](grid) for L in sizes], axis=1)  # (R, n_L, n_grid)
     w = (
@@ -307,7 +345,7 @@ def _linear_coefficient(
             if n0 == 0
             else f"the linear coefficient changes sign {n0} times in [{lo:.4g}, {hi:.4g}]: no unique T_c"
         )
-    return out
+    return out, roots
 
 
 def analyze(
@@ -318,6 +356,7 @@ def analyze(
     smooth_degree: int = 3,
     grid_points: int = 201,
     min_valid_fraction: float = 0.8,
+    keep_replicas: bool = False,
 ) -> dict:
     """The whole finite-size-scaling chain of one quantity (see the module docstring): the analysis object.
 
@@ -330,6 +369,12 @@ def analyze(
     smooth_degree : degree of the polynomial smooth fit of each curve in T (at most n_T − 1)
     grid_points : points of the common temperature grid (linear coefficient) and of the drawn fit curves
     min_valid_fraction : an estimate must exist in at least this fraction of the bootstrap resamples
+    keep_replicas : also store the bootstrap replicas of every scalar estimate, as lists (B + 1,) (row 0 the
+        full sample, null where the estimate does not exist in that replica) under ``<key>_replicas`` next to
+        the estimate: ``Tc_replicas``, ``nu_replicas`` (top level), ``T_replicas`` (each crossing),
+        ``nu_replicas`` (derivative), ``Tc_replicas`` (linear coefficient), ``Tc_replicas`` and
+        ``nu_replicas`` (collapse); what seed ensembles need (:mod:`spinglass_ml.analysis.ensemble`). Off,
+        the result is exactly that of a call without it.
 
     Raises
     ------
@@ -360,22 +405,29 @@ def analyze(
             },
         }
     crossings = [
-        _crossing(fits[a], fits[b], a, b, min_valid_fraction) for a, b in itertools.combinations(sizes, 2)
+        _crossing(fits[a], fits[b], a, b, min_valid_fraction, keep_replicas)
+        for a, b in itertools.combinations(sizes, 2)
     ]
-    derivative, nu = _derivative(fits, sizes, min_valid_fraction)
-    linear = _linear_coefficient(fits, sizes, nu, grid_points, min_valid_fraction)
+    derivative, nu = _derivative(fits, sizes, min_valid_fraction, keep_replicas)
+    linear = _linear_coefficient(fits, sizes, nu, grid_points, min_valid_fraction, keep_replicas)
     T_all = np.concatenate([curves[L].T for L in sizes])
     start_Tc = [t for t in (linear["Tc"], *(c["T"] for c in crossings)) if t is not None]
     start_Tc = start_Tc[:2] + [0.5 * (T_all.min() + T_all.max())]
     start_nu = (
         [derivative["nu"]] if derivative["nu"] and derivative["nu"] < COLLAPSE_NU_BOUNDS[1] else []
     ) + [1.0, 2.5]
-    collapse = data_collapse(curves, sizes, start_Tc, start_nu, grid_points, min_valid_fraction)
+    collapse = data_collapse(
+        curves, sizes, start_Tc, start_nu, grid_points, min_valid_fraction, keep_replicas=keep_replicas
+    )
 
     largest = crossings[-1]  # the pair of the two largest sizes
     Tc_part, nu_part = {
         "linear_coefficient": (linear, derivative),
-        "crossing": ({"Tc": largest["T"], "Tc_err": largest["T_err"], "reason": largest["reason"]}, collapse),
+        "crossing": (
+            {"Tc": largest["T"], "Tc_err": largest["T_err"], "reason": largest["reason"]}
+            | ({"Tc_replicas": largest["T_replicas"]} if keep_replicas else {}),
+            collapse,
+        ),
         "collapse": (collapse, collapse),
     }[method]
     reasons = [
@@ -383,7 +435,7 @@ def analyze(
         for part, key, name in ((Tc_part, "Tc", "T_c"), (nu_part, "nu", "ν"))
         if part[key] is None
     ]
-    return {
+    out = {
         "quantity": quantity,
         "sizes": sizes,
         "Tc": Tc_part["Tc"],
@@ -398,3 +450,6 @@ def analyze(
         "linear_coefficient": linear,
         "collapse": collapse,
     }
+    if keep_replicas:
+        out["Tc_replicas"], out["nu_replicas"] = Tc_part["Tc_replicas"], nu_part["nu_replicas"]
+    return out

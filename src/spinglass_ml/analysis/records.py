@@ -73,7 +73,12 @@ def bootstrap_record(settings: Mapping, seed: int) -> dict:
 
 
 def _analyze_predictions(
-    paths: Mapping[int, str | Path], settings: Mapping, seed: int, disorder: str, method: str
+    paths: Mapping[int, str | Path],
+    settings: Mapping,
+    seed: int,
+    disorder: str,
+    method: str,
+    keep_replicas: bool = False,
 ) -> dict:
     """Analysis object of one set of prediction CSVs (size → path); bad data → null with the reason."""
     lim = settings["window"][disorder]
@@ -91,6 +96,7 @@ def _analyze_predictions(
             smooth_degree=settings["smooth_degree"],
             grid_points=settings["grid_points"],
             min_valid_fraction=settings["min_valid_fraction"],
+            keep_replicas=keep_replicas,
         )
     except ValueError as err:
         return failed("p", method, str(err))
@@ -102,6 +108,8 @@ def condition_analysis(
     gaussian: Mapping[int, str | Path],
     settings: Mapping,
     seed: int,
+    *,
+    keep_replicas: bool = False,
 ) -> dict:
     """The content of ``results/analysis/{condition}.json`` (layout in the module docstring).
 
@@ -111,13 +119,17 @@ def condition_analysis(
     bimodal, gaussian : size L → prediction CSV of the bimodal data / of the held-out Gaussian instances
     settings : the ``analysis`` config slice
     seed : the config seed
+    keep_replicas : also store the bootstrap replicas of every estimate (``analyze(keep_replicas=True)``),
+        in both analysis objects: what :func:`spinglass_ml.analysis.ensemble.seed_ensemble` needs
     """
-    result = _analyze_predictions(bimodal, settings, seed, "bimodal", "linear_coefficient")
+    result = _analyze_predictions(bimodal, settings, seed, "bimodal", "linear_coefficient", keep_replicas)
     return {
         "condition": condition,
         **result,
         "data": {str(L): str(p) for L, p in sorted(bimodal.items())},
-        "gaussian_check": _analyze_predictions(gaussian, settings, seed, "gaussian", "crossing"),
+        "gaussian_check": _analyze_predictions(
+            gaussian, settings, seed, "gaussian", "crossing", keep_replicas
+        ),
         "bootstrap": bootstrap_record(settings, seed),
         "settings": dict(settings),
     }
