@@ -7,5 +7,7 @@
 :mod:`.collapse`       the cubic data collapse, T_c and nu fitted together
 :mod:`.observables`    Binder ratio and xi_L/L from the Monte Carlo chunks; ``physics_reference.json``
 :mod:`.records`        ``results/analysis/{condition}.json`` and ``results/tables/summary.csv``
+:mod:`.ensemble`       seed ensembles: estimates of K models with disorder, seed and total errors; paired
+                       shifts from clean
 =====================  ======================================================================================
 """
