@@ -2,6 +2,7 @@
 
 =====================  ======================================================================================
 :mod:`.bootstrap`      instance resamples, per-size curves with replicas, bootstrap errors and validity
+:mod:`.smooth`         each size's smooth fit and the crossings of pairs of sizes
 :mod:`.fss`            the estimators on curves, without file I/O: crossings, nu from max |dQ/dT|, the
                        linear coefficient, ``analyze`` (the analysis object)
 :mod:`.collapse`       the cubic data collapse, T_c and nu fitted together

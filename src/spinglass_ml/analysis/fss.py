@@ -75,7 +75,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -89,86 +88,10 @@ from spinglass_ml.analysis.bootstrap import (
     validate_curves,
 )
 from spinglass_ml.analysis.collapse import COLLAPSE_NU_BOUNDS, data_collapse
+from spinglass_ml.analysis.smooth import SmoothFit, pair_crossing, sign_changes, smooth_fit
 
 
-def _unique_root(coeffs: np.ndarray, lo: float, hi: float) -> tuple[float, int]:
-    """The real root of a polynomial (highest power first) in [lo, hi], and the number of such roots."""
-    coeffs = np.trim_zeros(coeffs, "f")
-    if coeffs.size < 2:
-        return math.nan, 0
-    r = np.roots(coeffs)
-    tol = 1e-9 * max(1.0, abs(hi), abs(lo))
-    real = np.sort(r.real[(np.abs(r.imag) <= tol) & (r.real >= lo) & (r.real <= hi)])
-    return (float(real[0]) if real.size == 1 else math.nan), int(real.size)
-
-
-def _sign_changes(y: np.ndarray, x: np.ndarray) -> list[float]:
-    """Zeros of a sampled function y(x), by linear interpolation between sign changes."""
-    s = np.sign(y)
-    idx = np.nonzero(s[:-1] * s[1:] < 0)[0]
-    zeros = [float(x[k] - y[k] * (x[k + 1] - x[k]) / (y[k + 1] - y[k])) for k in idx]
-    zeros += [float(x[k]) for k in np.nonzero(s == 0)[0]]
-    return sorted(zeros)
-
-
-@dataclass(frozen=True)
-class _Fit:
-    """Smooth fit of one size: polynomial coefficients per replica, highest power first."""
-
-    coeffs: np.ndarray  # (B + 1, degree + 1)
-    lo: float
-    hi: float
-    chi2_dof: float
-
-    def __call__(self, T: np.ndarray) -> np.ndarray:
-        """Values at temperatures T (n,) → (B + 1, n)."""
-        return self.coeffs @ np.vander(np.asarray(T, float), self.coeffs.shape[1]).T
-
-
-def _smooth_fit(curve: Curve, degree: int) -> _Fit:
-    err = floored_errors(curve.replicas[1:].std(axis=0, ddof=1))
-    deg = min(degree, curve.T.size - 1)
-    coeffs = np.polyfit(curve.T, curve.replicas.T, deg, w=1.0 / err).T
-    dof = curve.T.size - deg - 1
-    resid = (curve.replicas[0] - np.polyval(coeffs[0], curve.T)) / err
-    return _Fit(
-        coeffs, float(curve.T[0]), float(curve.T[-1]), float(resid @ resid / dof) if dof else math.nan
-    )
-
-
-def _crossing(f1: _Fit, f2: _Fit, L1: int, L2: int, min_fraction: float, keep: bool = False) -> dict:
-    lo, hi = max(f1.lo, f2.lo), min(f1.hi, f2.hi)
-    out = {"L1": L1, "L2": L2, "T": None, "T_err": None, "Q": None, "valid_fraction": 0.0, "reason": None}
-    if lo >= hi:
-        out["reason"] = f"the temperature ranges of L = {L1} and L = {L2} do not overlap"
-        if keep:
-            out["T_replicas"] = [None] * f1.coeffs.shape[0]
-        return out
-    n = max(f1.coeffs.shape[1], f2.coeffs.shape[1])
-    pad = [np.pad(f.coeffs, ((0, 0), (n - f.coeffs.shape[1], 0))) for f in (f1, f2)]
-    diff = pad[0] - pad[1]
-    found = [_unique_root(d, lo, hi) for d in diff]
-    roots = np.array([r for r, _ in found])
-    T, err, out["valid_fraction"], reason = bootstrap_estimate(
-        roots, np.isfinite(roots), min_fraction, "the crossing"
-    )
-    count = found[0][1]
-    if count == 0:
-        reason = f"the curves of L = {L1} and L = {L2} do not cross in [{lo:.4g}, {hi:.4g}]"
-    elif count > 1:
-        reason = (
-            f"the curves of L = {L1} and L = {L2} cross {count} times in [{lo:.4g}, {hi:.4g}]: "
-            "no unique crossing"
-        )
-    out.update(T=T, T_err=err, reason=reason)
-    if T is not None:
-        out["Q"] = float(np.polyval(f1.coeffs[0], T))
-    if keep:
-        out["T_replicas"] = replica_list(roots)
-    return out
-
-
-def _derivative_max(fit: _Fit) -> tuple[np.ndarray, np.ndarray]:
+def _derivative_max(fit: SmoothFit) -> tuple[np.ndarray, np.ndarray]:
     """Per replica: where |dQ/dT| is largest and that value, or NaN when the largest |dQ/dT| over [lo, hi]
     is at an edge of the range (no interior extremum)."""
     n_rep = fit.coeffs.shape[0]
@@ -202,7 +125,7 @@ def _line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _derivative(
-    fits: dict[int, _Fit], sizes: list[int], min_fraction: float, keep: bool = False
+    fits: dict[int, SmoothFit], sizes: list[int], min_fraction: float, keep: bool = False
 ) -> tuple[dict, np.ndarray]:
     """Per-L maxima of |dQ/dT| and the log-log line; also ν per replica (NaN where undefined). ``keep``: the
     ν replicas also go into the result, as ``nu_replicas``."""
@@ -212,7 +135,9 @@ def _derivative(
     return out, nu
 
 
-def _derivative_line(fits: dict[int, _Fit], sizes: list[int], min_fraction: float) -> tuple[dict, np.ndarray]:
+def _derivative_line(
+    fits: dict[int, SmoothFit], sizes: list[int], min_fraction: float
+) -> tuple[dict, np.ndarray]:
     """:func:`_derivative` without the replicas in the result."""
     per_L, t_stars, maxima = {}, {}, {}
     for L in sizes:
@@ -277,7 +202,7 @@ def _derivative_line(fits: dict[int, _Fit], sizes: list[int], min_fraction: floa
 
 
 def _linear_coefficient(
-    fits: dict[int, _Fit],
+    fits: dict[int, SmoothFit],
     sizes: list[int],
     nu: np.ndarray,
     n_grid: int,
@@ -293,7 +218,7 @@ def _linear_coefficient(
 
 
 def _linear_coefficient_roots(
-    fits: dict[int, _Fit], sizes: list[int], nu: np.ndarray, n_grid: int, min_fraction: float
+    fits: dict[int, SmoothFit], sizes: list[int], nu: np.ndarray, n_grid: int, min_fraction: float
 ) -> tuple[dict, np.ndarray]:
     """:func:`_linear_coefficient` and the T_c per replica (NaN where undefined)."""
     no_roots = np.full(nu.size, math.nan)
@@ -326,7 +251,7 @@ def _linear_coefficient_roots(
     c1 = c1 / np.where(scale > 0, scale, 1.0)
     roots = []
     for row in c1:
-        zeros = _sign_changes(row, grid) if np.all(np.isfinite(row)) else []
+        zeros = sign_changes(row, grid) if np.all(np.isfinite(row)) else []
         roots.append(zeros[0] if len(zeros) == 1 else math.nan)
     roots = np.array(roots)
     valid_rows = np.all(np.isfinite(c1), axis=1)
@@ -338,7 +263,7 @@ def _linear_coefficient_roots(
     out["Tc"], out["Tc_err"], _, out["reason"] = bootstrap_estimate(
         roots, np.isfinite(roots), min_fraction, "the sign change"
     )
-    n0 = len(_sign_changes(c1[0], grid))
+    n0 = len(sign_changes(c1[0], grid))
     if n0 != 1:
         out["reason"] = (
             f"the linear coefficient does not change sign in [{lo:.4g}, {hi:.4g}]"
@@ -384,7 +309,7 @@ def analyze(
     if method not in ("linear_coefficient", "crossing", "collapse"):
         raise ValueError(f"unknown headline method {method!r}")
     sizes = validate_curves(curves)
-    fits = {L: _smooth_fit(curves[L], smooth_degree) for L in sizes}
+    fits = {L: smooth_fit(curves[L], smooth_degree) for L in sizes}
     out_curves = {}
     for L in sizes:
         c, f = curves[L], fits[L]
@@ -405,7 +330,7 @@ def analyze(
             },
         }
     crossings = [
-        _crossing(fits[a], fits[b], a, b, min_valid_fraction, keep_replicas)
+        pair_crossing(fits[a], fits[b], a, b, min_valid_fraction, keep_replicas)
         for a, b in itertools.combinations(sizes, 2)
     ]
     derivative, nu = _derivative(fits, sizes, min_valid_fraction, keep_replicas)
