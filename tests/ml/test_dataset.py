@@ -10,7 +10,14 @@ import tensorflow as tf
 
 from spinglass_ml.mc.chunks import CorruptChunkError, read_chunk
 from spinglass_ml.ml.conditions import flip_labels
-from spinglass_ml.ml.dataset import STREAM_FLIP, build_index, split_by_instance, stream_seed, training_data
+from spinglass_ml.ml.dataset import (
+    STREAM_FLIP,
+    balanced_class_weight,
+    build_index,
+    split_by_instance,
+    stream_seed,
+    training_data,
+)
 from spinglass_ml.ml.pipeline import BlockCache, iter_batches, make_dataset, training_datasets
 
 
@@ -114,6 +121,16 @@ def test_flips_apply_to_training_positions_only(gaussian_chunks):
     assert clean.train.flipped.size == 0 and clean.achieved_flip_fraction == 0.0
     with pytest.raises(ValueError, match="split before flipping"):
         train.select_instances([0])
+
+
+def test_class_counts_and_balanced_weights_follow_the_labels_as_trained_on(gaussian_chunks):
+    for condition in ("clean", "flip-0.25", "flip-1.0"):
+        train = training_data(gaussian_chunks, condition, seed=5, validation_fraction=0.34).train
+        counts = np.bincount(train.labels(np.arange(train.n_examples)), minlength=2)
+        assert train.class_counts() == tuple(counts)
+    assert balanced_class_weight(30, 10) == {0: 40 / 60, 1: 40 / 20}  # n / (2 n_c): each class sums to n / 2
+    with pytest.raises(ValueError, match="both classes"):
+        balanced_class_weight(0, 5)
 
 
 def test_therm_condition_checks_the_sweeps(gaussian_chunks):

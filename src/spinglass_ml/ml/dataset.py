@@ -82,6 +82,14 @@ class ExampleIndex:
             labels = np.where(self.flipped[k] == positions, 1 - labels, labels).astype(np.int8)
         return labels
 
+    def class_counts(self) -> tuple[int, int]:
+        """Examples of class 0 and of class 1, flips applied (the labels as trained on); O(flips) memory."""
+        n1 = self.n_con * int(self.block_labels.sum(dtype=np.int64))
+        if self.flipped.size:
+            measured = self.block_labels[self.flipped // self.n_con]
+            n1 += int(np.count_nonzero(measured == 0)) - int(np.count_nonzero(measured == 1))
+        return self.n_examples - n1, n1
+
     def table(self, positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """The example index table, one row per example (all of them by default: O(n_examples) memory).
 
@@ -110,6 +118,22 @@ class ExampleIndex:
     def with_flips(self, rate: float, seed_sequence: np.random.SeedSequence) -> ExampleIndex:
         """A copy whose labels are flipped independently with probability ``rate`` (``poison`` stream)."""
         return replace(self, flipped=flipped_positions(self.n_examples, rate, seed_sequence))
+
+
+def balanced_class_weight(n0: int, n1: int) -> dict[int, float]:
+    """Class weights that make both classes weigh alike: ``n / (2 n_c)`` for class c, n = n0 + n1.
+
+    With them the weighted examples of each class sum to n / 2, so a weighted loss sees a uniform class prior.
+
+    Raises
+    ------
+    ValueError
+        if a class has no examples.
+    """
+    if n0 < 1 or n1 < 1:
+        raise ValueError(f"balanced class weights need examples of both classes, got {n0} and {n1}")
+    n = n0 + n1
+    return {0: n / (2 * n0), 1: n / (2 * n1)}
 
 
 def build_index(paths: Sequence[str | Path], threshold: float = DEFAULT_THRESHOLD) -> ExampleIndex:
@@ -200,6 +224,27 @@ class TrainingData:
     def achieved_flip_fraction(self) -> float:
         """Fraction of training labels actually flipped."""
         return self.train.flipped.size / self.train.n_examples
+
+    def provenance(self) -> dict:
+        """The training data's entries of a model's provenance record (docs/contracts.md#model-files):
+        condition, L, disorder, sweeps, threshold, files, sizes of the split and the flips."""
+        cond = self.condition
+        return {
+            "condition": str(cond),
+            "condition_value": cond.value,
+            "L": self.train.L,
+            "disorder": self.train.disorder,
+            "sweeps": self.train.sweeps,
+            "threshold": self.train.threshold,
+            "files": [str(p) for p in self.train.files],
+            "n_train_instances": int(self.train.instances.size),
+            "n_validation_instances": int(self.validation.instances.size),
+            "n_train_examples": self.train.n_examples,
+            "n_validation_examples": self.validation.n_examples,
+            "flip_rate": cond.value if cond.kind == "flip" else 0.0,
+            "n_flipped": int(self.train.flipped.size),
+            "achieved_flip_fraction": self.achieved_flip_fraction,
+        }
 
     def arrays(self) -> dict[str, np.ndarray]:
         """What to store with the model (e.g. in an ``.npz``) to identify the split and the flips.

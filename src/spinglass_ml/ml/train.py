@@ -133,26 +133,7 @@ def training_provenance(data: TrainingData, seed: int, settings: Mapping) -> dic
     seed : the master seed (split, flips, shuffling, initialisation)
     settings : the training settings used (iterations, lr, batch size, model options, ...), stored as given
     """
-    cond = data.condition
-    return {
-        "condition": str(cond),
-        "condition_value": cond.value,
-        "L": data.train.L,
-        "seed": seed,
-        "disorder": data.train.disorder,
-        "sweeps": data.train.sweeps,
-        "threshold": data.train.threshold,
-        "files": [str(p) for p in data.train.files],
-        "n_train_instances": int(data.train.instances.size),
-        "n_validation_instances": int(data.validation.instances.size),
-        "n_train_examples": data.train.n_examples,
-        "n_validation_examples": data.validation.n_examples,
-        "flip_rate": cond.value if cond.kind == "flip" else 0.0,
-        "n_flipped": int(data.train.flipped.size),
-        "achieved_flip_fraction": data.achieved_flip_fraction,
-        "settings": dict(settings),
-        **runtime_info(),
-    }
+    return {**data.provenance(), "seed": seed, "settings": dict(settings), **runtime_info()}
 
 
 def save_training(
