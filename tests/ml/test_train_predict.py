@@ -13,7 +13,13 @@ from spinglass_ml.ml.model import build_model, load_model
 from spinglass_ml.ml.pipeline import training_datasets
 from spinglass_ml.ml.predict import predict_blocks, predict_files
 from spinglass_ml.ml.predictions import PREDICTION_COLUMNS
-from spinglass_ml.ml.train import HISTORY_COLUMNS, save_training, train_model, training_provenance
+from spinglass_ml.ml.train import (
+    HISTORY_COLUMNS,
+    save_training,
+    train_condition,
+    train_model,
+    training_provenance,
+)
 
 EASY_T = [0.80, 0.90, 1.00, 1.10]
 
@@ -88,6 +94,61 @@ def test_saved_run_is_complete(gaussian_chunks, tmp_path):
     loaded = load_model(paths["model"])
     for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def spy_on_fit(monkeypatch):
+    """Record the keyword arguments of every keras.Model.fit call, which still runs."""
+    calls, fit = [], keras.Model.fit
+
+    def spy(self, *args, **kwargs):
+        calls.append(kwargs)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    return calls
+
+
+def test_class_weight_reaches_fit_only_when_given(easy_chunks, monkeypatch):
+    calls = spy_on_fit(monkeypatch)
+    data = training_data(easy_chunks, "clean", seed=1, validation_fraction=0.25)
+    runs = []
+    for weights in (None, {0: 2.0, 1: 0.5}):
+        train, val = training_datasets(data, seed=1, batch_size=64, shuffle_buffer=256)
+        runs.append(
+            train_model(train, val, iterations=20, lr=1e-2, log_every=10, seed=1, class_weight=weights)
+        )
+    assert "class_weight" not in calls[0]  # None: the call of a run without the feature
+    assert calls[1]["class_weight"] == {0: 2.0, 1: 0.5}
+    assert set(calls[0]) == set(calls[1]) - {"class_weight"}
+    assert runs[0][1] != runs[1][1]  # the weights entered the loss
+    with pytest.raises(ValueError, match="not supported with wrap"):
+        train_model(
+            train, val, iterations=10, log_every=10, seed=1, class_weight={0: 1, 1: 1}, wrap=lambda m: m
+        )
+
+
+def test_balanced_class_weight_of_train_condition(easy_chunks, monkeypatch, tmp_path):
+    """With the threshold at 0.85, 3 of the 4 temperatures are above it: the weights n / (2 n_c) are 2 and
+    2/3, in the fit and in the provenance; the default passes and records nothing."""
+    calls = spy_on_fit(monkeypatch)
+    training = dict(batch_size=64, shuffle_buffer=256, validation_examples=None, cache_mb=1, iterations=10,
+                    learning_rate=1e-3, log_every=10)  # fmt: skip
+    options = dict(seed=1, threshold=0.85, validation_fraction=0.25, cnn={}, training=training)
+    for weighting in (None, "balanced"):
+        train_condition(
+            tmp_path / str(weighting) / "L4.keras", easy_chunks, "clean", class_weight=weighting, **options
+        )
+    data = training_data(easy_chunks, "clean", seed=1, threshold=0.85, validation_fraction=0.25)
+    counts = np.bincount(data.train.labels(np.arange(data.train.n_examples)))
+    expected = {c: counts.sum() / (2 * counts[c]) for c in (0, 1)}
+    assert expected == {0: 2.0, 1: 2 / 3}
+    assert "class_weight" not in calls[0] and calls[1]["class_weight"] == expected
+    plain = json.loads((tmp_path / "None" / "L4.provenance.json").read_text())
+    balanced = json.loads((tmp_path / "balanced" / "L4.provenance.json").read_text())
+    assert "class_weight" not in plain and balanced["class_weight"] == {"0": 2.0, "1": 2 / 3}
+    assert set(balanced) - set(plain) == {"class_weight"}
+    with pytest.raises(ValueError, match="None or 'balanced'"):
+        train_condition(tmp_path / "x" / "L4.keras", easy_chunks, "clean", class_weight="uniform", **options)
 
 
 def test_predictions_follow_the_csv_contract(bimodal_chunks, tmp_path):

@@ -24,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from spinglass_ml.ml.dataset import TrainingData, training_data
+from spinglass_ml.ml.dataset import TrainingData, balanced_class_weight, training_data
 from spinglass_ml.ml.history import HISTORY_COLUMNS, write_history
 from spinglass_ml.ml.model import build_model
 from spinglass_ml.ml.pipeline import training_datasets
@@ -45,6 +45,7 @@ def train_model(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     wrap: Callable[[keras.Model], keras.Model] | None = None,
     initial_weights: Sequence[np.ndarray] | None = None,
+    class_weight: Mapping[int, float] | None = None,
 ) -> tuple[keras.Model, list[dict[str, float]]]:
     """Build the Table III network and train it with Adam on sparse categorical cross-entropy.
 
@@ -67,6 +68,9 @@ def train_model(
         examples; the history's ``loss`` and ``accuracy`` are then those of its training batches)
     initial_weights : start from these weights (``keras.Model.get_weights`` of a network of the same
         architecture, e.g. the clean model) instead of the seeded initialisation
+    class_weight : None (every example weighs 1; ``fit`` is called without the argument) or the weight of
+        each class's examples in the training loss, ``{0: w0, 1: w1}``, passed to ``fit(class_weight=...)``;
+        not with ``wrap`` (a wrapped objective's training step takes no sample weights)
 
     Returns
     -------
@@ -76,6 +80,11 @@ def train_model(
     """
     if iterations < 1 or log_every < 1 or iterations % log_every:
         raise ValueError(f"need iterations a positive multiple of log_every, got {iterations}, {log_every}")
+    if class_weight is not None and wrap is not None:
+        raise ValueError("class_weight: not supported with wrap (its training step takes no sample weights)")
+    fit_options = (
+        {} if class_weight is None else {"class_weight": {c: float(class_weight[c]) for c in (0, 1)}}
+    )
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(int(seed))
@@ -104,6 +113,7 @@ def train_model(
         shuffle=False,
         verbose=0,
         callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=log), *callbacks],
+        **fit_options,
     )
     return model, history
 
@@ -188,6 +198,7 @@ def train_condition(
     initial_weights: Sequence[np.ndarray] | None = None,
     iterations: int | None = None,
     provenance_extra: Mapping | None = None,
+    class_weight: str | None = None,
 ) -> dict[str, Path]:
     """Train the model of one (condition, L) on its chunk files and write it with its records.
 
@@ -199,15 +210,21 @@ def train_condition(
     wrap, initial_weights : as in :func:`train_model`
     iterations : optimizer steps (default ``training["iterations"]``)
     provenance_extra : further entries of the provenance record (e.g. settings of the wrapped objective)
+    class_weight : None, or ``"balanced"``: class c's examples weigh n / (2 n_c) in the training loss, n_c
+        counted on the training labels as trained on (flips applied), recorded in the provenance as
+        ``class_weight`` ``{"0": w0, "1": w1}``. None changes nothing: no weights, no provenance entry
 
     Returns
     -------
     The written paths (:func:`save_training`).
     """
+    if class_weight not in (None, "balanced"):
+        raise ValueError(f"class_weight: need None or 'balanced', got {class_weight!r}")
     report = progress or (lambda msg: None)
     data = training_data(
         chunks, condition, seed, threshold=threshold, validation_fraction=validation_fraction
     )
+    weights = None if class_weight is None else balanced_class_weight(*data.train.class_counts())
     report(
         f"{data.condition} L={data.train.L}: {data.train.n_examples} training and "
         f"{data.validation.n_examples} validation examples, {data.train.flipped.size} labels flipped"
@@ -219,9 +236,11 @@ def train_condition(
     model, history = train_model(
         train_ds, val_ds, iterations=iterations or training["iterations"], lr=training["learning_rate"],
         log_every=training["log_every"], seed=seed, model_options=dict(cnn), progress=progress, wrap=wrap,
-        initial_weights=initial_weights,
+        initial_weights=initial_weights, class_weight=weights,
     )  # fmt: skip
     extra = dict(provenance_extra or {})
+    if weights is not None:
+        extra["class_weight"] = {str(c): w for c, w in weights.items()}
     settings = {"training": dict(training), "cnn": dict(cnn)}
     if "adversarial" in extra:
         settings["adversarial"] = extra.pop("adversarial")
