@@ -8,6 +8,7 @@
 :mod:`.train`             ``train_model`` and the files of a training run (model, history, provenance, flips)
 :mod:`.predict`           mean high-temperature probability per (instance, T) of a trained model
 :mod:`.predictions`       the prediction CSV contract: writer and reader (no TensorFlow)
+:mod:`.thermometer`       the thermometer control: a logistic regression on five numbers per snapshot (NumPy)
 :mod:`.train_benchmark`   ``python -m spinglass_ml.ml.train_benchmark``: streaming against in-memory training
 ========================  ===================================================================================
 """
