@@ -17,10 +17,10 @@ import pytest
 from spinglass_ml.mc.chunks import read_chunk
 from spinglass_ml.mc.lattice import overlap_k2
 from spinglass_ml.ml.dataset import training_data
+from spinglass_ml.ml.history import HISTORY_COLUMNS
 from spinglass_ml.ml.predictions import read_predictions
 from spinglass_ml.ml.thermometer import (
     FEATURE_NAMES,
-    HISTORY_COLUMNS,
     Thermometer,
     fit_thermometer,
     load_thermometer,
@@ -329,10 +329,7 @@ def test_balanced_training_and_errors(thermometer_chunks, tmp_path):
         predict_thermometer_files(model, gaussian, tmp_path / "p.csv")
 
 
-def test_thermometer_imports_no_tensorflow_and_shares_the_cnn_history_columns():
+def test_thermometer_imports_no_tensorflow():
     code = "import sys, spinglass_ml.ml.thermometer; print('tensorflow' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False"
-    from spinglass_ml.ml.train import HISTORY_COLUMNS as CNN_COLUMNS
-
-    assert HISTORY_COLUMNS == CNN_COLUMNS

@@ -33,7 +33,6 @@ analysis stages read them unchanged.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -46,12 +45,11 @@ import numpy as np
 from spinglass_ml.mc.chunks import CorruptChunkError
 from spinglass_ml.mc.lattice import link_overlap
 from spinglass_ml.ml.dataset import ExampleIndex, balanced_class_weight, build_index, training_data
+from spinglass_ml.ml.history import write_history
 from spinglass_ml.ml.predictions import write_predictions
 from spinglass_ml.provenance import package_version
 
 FEATURE_NAMES = ("q2", "abs_q", "link_overlap", "diagonal_overlap", "qk2")
-# = spinglass_ml.ml.train.HISTORY_COLUMNS (a test keeps them equal); that module imports TensorFlow
-HISTORY_COLUMNS = ("step", "loss", "accuracy", "val_loss", "val_accuracy")
 MODEL_SUFFIX = ".thermometer.json"
 FORMAT = "spinglass_ml.thermometer/1"
 DEFAULT_SETTINGS = {"l2": 1e-4, "class_weight": None, "max_iter": 100, "tol": 1e-10, "batch_size": 1000}
@@ -350,10 +348,7 @@ def train_thermometer(
                   **dict(provenance_extra or {})}  # fmt: skip
     paths["model"].parent.mkdir(parents=True, exist_ok=True)
     paths["model"].write_text(model.to_json())
-    with open(paths["history"], "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=HISTORY_COLUMNS)
-        writer.writeheader()
-        writer.writerow({key: repr(v) for key, v in row.items()})
+    write_history(paths["history"], [row])
     paths["provenance"].write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n")
     np.savez(paths["flips"], **data.arrays())
     return paths
