@@ -83,9 +83,9 @@ rule mc:
 
 
 rule models:
-    """One trained CNN per (condition, L)."""
+    """One trained model per (condition, L): the CNN, or the thermometer for thermometer conditions."""
     input:
-        ml_outputs(results("models/{condition}/L{L}.keras")),
+        model_outputs(),
 
 
 rule predictions:

@@ -102,11 +102,13 @@ def check_outputs(workdir, config):
     """Every configured condition has models, each with its prediction CSV of the documented columns."""
     problems = []
     for condition in config["ml"]["conditions"]:
-        models = sorted((workdir / "results" / "tiny" / "models" / condition).glob("L*.keras"))
+        folder = workdir / "results" / "tiny" / "models" / condition
+        models = sorted([*folder.glob("L*.keras"), *folder.glob("L*.thermometer.json")])
         if not models:
             problems.append(f"no model for condition {condition}")
         for model in models:
-            prediction = workdir / "results" / "tiny" / "predictions" / condition / f"{model.stem}.csv"
+            size = model.name.split(".")[0]  # L<L>
+            prediction = workdir / "results" / "tiny" / "predictions" / condition / f"{size}.csv"
             if model.stat().st_size == 0 or not prediction.is_file():
                 problems.append(f"{model} is empty or has no prediction {prediction}")
                 continue

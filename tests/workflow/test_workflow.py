@@ -85,11 +85,9 @@ def test_named_runs_never_share_a_file(tmp_path):
 def test_a_threshold_control_trains_with_its_own_label_temperature(tmp_path):
     """threshold-1.05 plans its model on the clean data (the label temperature itself: label_threshold,
     tests/ml/test_conditions.py)."""
-    config = load("tiny")
-    config["ml"]["conditions"].append("threshold-1.05")
-    path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump(config))
-    code, out = snakemake(tmp_path, "results/tiny/models/threshold-1.05/L4.keras", "-n", "-p", "--configfile",
+    assert "threshold-1.05" in load("tiny")["ml"]["conditions"]
+    path = REPO / "config" / "tiny.yaml"
+    code, out = snakemake(tmp_path, "results/tiny/models/threshold-1.05/L4.keras", "-n", "--configfile",
                           str(path))  # fmt: skip
     assert code == 0, out
     assert "results/tiny/mc/gaussian/L4/sweeps64/chunk0.h5" in out  # clean data, not therm
@@ -203,7 +201,7 @@ def _condition_twice(c):
     "mutate, key",
     [
         (_run_name_with_a_path, "run.name"),
-        (_threshold_condition_outside, "ml.conditions[4]"),
+        (_threshold_condition_outside, "ml.conditions[6]"),
         (_threshold_outside, "ml.threshold"),
         (_bimodal_without_model, "mc.bimodal.sizes[1].L"),
         (_condition_twice, "ml.conditions"),
@@ -282,7 +280,8 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     for condition in load("tiny")["ml"]["conditions"]:
         for L, n_i in ((2, 5), (4, 4)):
             models = checkout / "results" / "tiny" / "models" / condition
-            for suffix in (".keras", ".history.csv", ".provenance.json", ".flips.npz"):
+            model = ".thermometer.json" if condition == "thermometer" else ".keras"
+            for suffix in (model, ".history.csv", ".provenance.json", ".flips.npz"):
                 assert (models / f"L{L}{suffix}").stat().st_size > 0
             csv = checkout / "results" / "tiny" / "predictions" / condition / f"L{L}.csv"
             pred = np.genfromtxt(csv, delimiter=",", names=True)

@@ -130,7 +130,11 @@ def validate_config(config, schema_path):
         conditions = config["ml"]["conditions"]
         for i, name in enumerate(conditions):
             condition = parse_condition(name)
-            if condition.kind == "threshold" and not gauss["min"] < condition.value < gauss["max"]:
+            if (
+                condition.kind in ("threshold", "thermometer")
+                and condition.value is not None
+                and not (gauss["min"] < condition.value < gauss["max"])
+            ):
                 problems.append(
                     f"config key 'ml.conditions[{i}]': {name} labels by a temperature outside the Gaussian "
                     f"temperatures mc.gaussian.temperatures = [{gauss['min']}, {gauss['max']}]"
@@ -173,12 +177,16 @@ def results(path):
     return f"{RESULTS}/{path}"
 
 
+CNN_CONDITION = r"clean|flip-[0-9.]+|therm-[0-9.]+|adv-[0-9.]+|threshold-[0-9.]+"
+THERMOMETER_CONDITION = r"thermometer(-[0-9.]+)?"
+
+
 wildcard_constraints:
     disorder="|".join(DISORDERS),
     L=r"\d+",
     sweeps=r"\d+",
     chunk=r"\d+",
-    condition=r"clean|flip-[0-9.]+|therm-[0-9.]+|adv-[0-9.]+|threshold-[0-9.]+|thermometer(-[0-9.]+)?",
+    condition=f"{CNN_CONDITION}|{THERMOMETER_CONDITION}",
 
 
 # ---------------------------------------------------------------- helpers
@@ -217,6 +225,23 @@ def mc_chunks(disorder):
 def ml_sizes():
     """Linear sizes with both training (Gaussian) and prediction (bimodal) data: one model per condition."""
     return ml_sizes_of(config)
+
+
+def model_file(condition, L):
+    """The model of (condition, L): the CNN's .keras file, or the thermometer's .thermometer.json."""
+    kind = parse_condition(condition).kind
+    suffix = "thermometer.json" if kind == "thermometer" else "keras"
+    return f"{RESULTS}/models/{condition}/L{L}.{suffix}"
+
+
+def model_input(wildcards):
+    """Input function: the model file of the wildcards' (condition, L)."""
+    return model_file(wildcards.condition, wildcards.L)
+
+
+def model_outputs():
+    """The model file of every (condition, L) of the study."""
+    return [model_file(c, L) for c in config["ml"]["conditions"] for L in ml_sizes()]
 
 
 def ml_outputs(pattern):

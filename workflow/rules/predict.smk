@@ -2,7 +2,7 @@ rule predict:
     """p(high T) of every bimodal snapshot of size L, averaged per (instance, T); and of the held-out Gaussian
     instances (a sanity check whose curves should cross near the training threshold)."""
     input:
-        model=results("models/{condition}/L{L}.keras"),
+        model=model_input,
         flips=results("models/{condition}/L{L}.flips.npz"),
         bimodal=equilibrated_chunks("bimodal"),
         gaussian=equilibrated_chunks("gaussian"),

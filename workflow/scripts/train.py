@@ -26,6 +26,7 @@ with job(snakemake) as log:
     train_condition(
         snakemake.output.model, chunks, str(condition), seed=p.seed, threshold=p.threshold,
         validation_fraction=p.validation_fraction, cnn=p.cnn, training=p.training, progress=log.info,
-        provenance_extra={**extra, "equilibration_failures": failed}, **objective,
+        provenance_extra={**extra, "equilibration_failures": failed},
+        class_weight=None if p.class_weight == "none" else p.class_weight, **objective,
     )  # fmt: skip
     log.info("wrote %s", snakemake.output.model)
