@@ -8,7 +8,7 @@ from spinglass_ml.jobs import job
 
 with job(snakemake) as log:
     from spinglass_ml.analysis.observables import disorder_analyses
-    from spinglass_ml.analysis.records import threshold_response
+    from spinglass_ml.analysis.records import reference_tc, threshold_response
     from spinglass_ml.figures import comparison, style
 
     threshold = snakemake.params.threshold
@@ -16,7 +16,12 @@ with job(snakemake) as log:
         [json.loads(Path(p).read_text()) for p in snakemake.input.analyses], threshold
     )
     _, xi = disorder_analyses(json.loads(Path(snakemake.input.reference).read_text()), "bimodal")
-    physical = (xi["Tc"], xi["Tc_err"], r"$\xi_L/L$ crossing (largest sizes)")
+    Tc, err, method = reference_tc(xi)  # the crossing of the largest sizes, else the collapse
+    physical = (
+        Tc,
+        err,
+        r"$\xi_L/L$ crossing (largest sizes)" if method == "headline" else r"$\xi_L/L$ collapse",
+    )
     log.info("T_c against the label threshold: %s; physical: %s", points, physical)
     fig = comparison.threshold_response_figure(points, physical, threshold)
     style.save(fig, snakemake.output.pdf, snakemake.output.png)

@@ -216,14 +216,16 @@ def threshold_response_figure(
         headline = np.array([p[3] == "headline" for p in series], bool)
         if x.size == 0:
             continue
-        errorbar(ax, x, np.where(headline, y, np.nan), e, color=color, marker=marker, label=labels[family])
+        filled_label = labels[family] if (headline & np.isfinite(y)).any() else None
+        errorbar(ax, x, np.where(headline, y, np.nan), e, color=color, marker=marker, label=filled_label)
         open_label = f"{labels[family]} (collapse)" if (~headline & np.isfinite(y)).any() else None
         errorbar(ax, x, np.where(headline, np.nan, y), e, color=color, marker=marker, markerfacecolor="white",
                  label=open_label)  # fmt: skip
         missing.append((x[~np.isfinite(y)], color))
     bottom = ax.get_ylim()[0]
     for x, color in missing:  # no T_c at all: a cross on the lower edge
-        ax.plot(x, np.full(x.size, bottom), marker="x", color=color, linestyle="none", clip_on=False)
+        if x.size:
+            ax.plot(x, np.full(x.size, bottom), marker="x", color=color, linestyle="none", clip_on=False)
     ax.axvline(default_threshold, color="0.6", linewidth=0.6, linestyle=":")
     ax.set_xlim(lo, hi)
     ax.set_xlabel("label threshold (training)")
