@@ -11,8 +11,8 @@ couplings of an instance      ``(d, L, i, STREAM_COUPLINGS)``             ``mc.s
 Monte Carlo of an instance    ``(d, L, i, STREAM_MC)``                    ``mc.state`` (spins, lanes, swaps)
 train/validation split        ``(STREAM_SPLIT, L)``                       ``ml.dataset``
 label flips                   ``(STREAM_FLIP, L)``                        ``ml.conditions``
-training order of epoch e     ``(STREAM_SHUFFLE, L, 0, e)``               ``ml.pipeline``
-validation order              ``(STREAM_SHUFFLE, L, 1, 0)``               ``ml.pipeline``
+training order of epoch e     ``(STREAM_SHUFFLE, L, 0, e)``               ``ml.blocks``
+validation order              ``(STREAM_SHUFFLE, L, 1, 0)``               ``ml.blocks``
 bootstrap of instances        ``(STREAM_BOOTSTRAP, L, d)``                ``analysis.bootstrap``
 attack random starts          ``(STREAM_ATTACK, L, epsilon index)``       ``robustness.adversarial``
 adversarial training starts   ``(STREAM_ADVERSARIAL_TRAINING, L)``        ``robustness.adversarial_training``

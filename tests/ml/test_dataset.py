@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from spinglass_ml.mc.chunks import CorruptChunkError, read_chunk
+from spinglass_ml.ml.blocks import BlockCache, iter_batches
 from spinglass_ml.ml.conditions import flip_labels
 from spinglass_ml.ml.dataset import (
     STREAM_FLIP,
@@ -18,7 +19,7 @@ from spinglass_ml.ml.dataset import (
     stream_seed,
     training_data,
 )
-from spinglass_ml.ml.pipeline import BlockCache, iter_batches, make_dataset, training_datasets
+from spinglass_ml.ml.pipeline import make_dataset, training_datasets
 
 
 def all_overlaps(paths):

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from spinglass_ml.ml.blocks import iter_batches
 from spinglass_ml.ml.dataset import build_index, stream_seed
 from spinglass_ml.ml.model import build_model
-from spinglass_ml.ml.pipeline import iter_batches
 from spinglass_ml.robustness.adversarial import (
     ATTACKS,
     HeldOutSet,

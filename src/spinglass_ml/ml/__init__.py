@@ -3,7 +3,8 @@
 ========================  ===================================================================================
 :mod:`.conditions`        the condition grammar (clean, flip-, therm-, adv-<value>), label flips
 :mod:`.dataset`           the example index over chunk files, labels by temperature, the split by instance
-:mod:`.pipeline`          streaming blocks from HDF5, the block cache, seeded batches, ``tf.data`` pipelines
+:mod:`.blocks`            blocks read from HDF5, the block cache, seeded batches (no TensorFlow)
+:mod:`.pipeline`          the ``tf.data`` pipelines of training and validation
 :mod:`.model`             the Table III network (periodic stride-2 3D convolution, softmax)
 :mod:`.train`             ``train_model`` and the files of a training run (model, history, provenance, flips)
 :mod:`.predict`           mean high-temperature probability per (instance, T) of a trained model

@@ -8,7 +8,7 @@ otherwise. Each (instance, temperature) pair is one HDF5 chunk of the file, a *b
 The example index is stored per block (file, instance, temperature) rather than per example: the example at
 position ``p`` of an :class:`ExampleIndex` is snapshot ``p % n_con`` of block ``p // n_con``. Its memory is
 O(instances x temperatures); label flips are stored as positions, O(flips). Reading the examples is
-:mod:`spinglass_ml.ml.pipeline`'s.
+:mod:`spinglass_ml.ml.blocks`'s.
 
 Random streams (:mod:`spinglass_ml.seeds`), independent of TensorFlow's: the train/validation split uses
 ``stream_seed(seed, STREAM_SPLIT, L)``, the label flips ``(STREAM_FLIP, L)``. Neither depends on the

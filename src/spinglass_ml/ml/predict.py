@@ -11,9 +11,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from spinglass_ml.ml.blocks import BlockReader
 from spinglass_ml.ml.dataset import ExampleIndex, build_index
 from spinglass_ml.ml.model import load_model
-from spinglass_ml.ml.pipeline import BlockReader
 from spinglass_ml.ml.predictions import write_predictions
 
 

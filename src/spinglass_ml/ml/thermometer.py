@@ -42,8 +42,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from spinglass_ml.mc.chunks import CorruptChunkError
 from spinglass_ml.mc.lattice import link_overlap
+from spinglass_ml.ml.blocks import BlockReader
 from spinglass_ml.ml.dataset import ExampleIndex, balanced_class_weight, build_index, training_data
 from spinglass_ml.ml.history import write_history
 from spinglass_ml.ml.predictions import write_predictions
@@ -94,18 +94,11 @@ def index_features(index: ExampleIndex, batch_size: int = 1000) -> np.ndarray:
     """
     out = np.empty((index.blocks.size, index.n_con, len(FEATURE_NAMES)))
     per_pass = max(1, int(batch_size) // index.n_con)
-    for k, path in enumerate(index.files):
-        where = np.flatnonzero(index.blocks["file"] == k)
-        try:
-            with h5py.File(path, "r", rdcc_nbytes=0) as f:
-                for lo in range(0, where.size, per_pass):
-                    part = where[lo : lo + per_pass]
-                    x = np.concatenate(
-                        [f["overlaps"][int(r["local"]), int(r["t"])] for r in index.blocks[part]]
-                    )
-                    out[part] = snapshot_features(x).reshape(part.size, index.n_con, -1)
-        except OSError as err:
-            raise CorruptChunkError(f"{path}: a block cannot be read (corrupt?): {err}") from None
+    with BlockReader(index) as reader:
+        for lo in range(0, index.blocks.size, per_pass):
+            hi = min(lo + per_pass, index.blocks.size)
+            x = np.concatenate([reader.read(b) for b in range(lo, hi)])
+            out[lo:hi] = snapshot_features(x).reshape(hi - lo, index.n_con, -1)
     return out
 
 

@@ -30,9 +30,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from spinglass_ml.ml.blocks import iter_batches
 from spinglass_ml.ml.dataset import ExampleIndex, build_index
 from spinglass_ml.ml.model import load_model
-from spinglass_ml.ml.pipeline import iter_batches
 from spinglass_ml.robustness.attacks import fgsm, flip_attack, momentum_iterative, pgd, sign_project
 from spinglass_ml.robustness.records import write_adversarial_record
 from spinglass_ml.robustness.symmetry import class_probabilities, mean_activation_maps, symmetry_violations
