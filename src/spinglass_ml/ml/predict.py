@@ -12,9 +12,9 @@ import keras
 import numpy as np
 
 from spinglass_ml.ml.blocks import BlockReader
-from spinglass_ml.ml.dataset import ExampleIndex, build_index
+from spinglass_ml.ml.dataset import ExampleIndex
 from spinglass_ml.ml.model import load_model
-from spinglass_ml.ml.predictions import write_predictions
+from spinglass_ml.ml.predictions import predict_chunks, predict_study
 
 
 def predict_blocks(model: keras.Model, index: ExampleIndex, batch_size: int = 1000) -> np.ndarray:
@@ -52,23 +52,11 @@ def predict_files(
     batch_size: int = 1000,
     instances: Sequence[int] | np.ndarray | None = None,
 ) -> None:
-    """Predict every snapshot of the chunk files of one L and write the CSV contract to ``out_csv``.
-
-    Parameters
-    ----------
-    model : a trained network for the files' L
-    paths : chunk files of one (disorder, L, sweeps): the bimodal prediction data, or Gaussian data
-    out_csv : the CSV to write
-    batch_size : snapshots per forward pass
-    instances : predict only these global instance ids (e.g. the held-out validation instances)
-    """
-    index = build_index(paths)
-    if instances is not None:
-        index = index.select_instances(instances)
-        if index.blocks.size == 0:
-            raise ValueError("predict_files: none of the requested instances is in the files")
-    p = predict_blocks(model, index, batch_size)
-    write_predictions(out_csv, index.blocks["instance"], index.temperatures[index.blocks["t"]], p)
+    """Predict every snapshot of the chunk files of one L (or of ``instances`` only, e.g. the held-out
+    validation instances) and write the CSV contract to ``out_csv``; ``batch_size`` snapshots per pass."""
+    predict_chunks(
+        lambda index: predict_blocks(model, index, batch_size), paths, out_csv, instances=instances
+    )
 
 
 def predict_model(
@@ -81,9 +69,7 @@ def predict_model(
     *,
     batch_size: int = 1000,
 ) -> None:
-    """The predictions of one trained model: every bimodal snapshot of its L, and the Gaussian snapshots of
-    its held-out validation instances (``validation_instances`` of its ``L{L}.flips.npz``)."""
+    """The predictions of one trained CNN (:func:`spinglass_ml.ml.predictions.predict_study`)."""
     model = load_model(model_path)
-    predict_files(model, bimodal, bimodal_csv, batch_size=batch_size)
-    held_out = np.load(flips_path)["validation_instances"]
-    predict_files(model, gaussian, gaussian_csv, batch_size=batch_size, instances=held_out)
+    predict_study(lambda index: predict_blocks(model, index, batch_size), flips_path, bimodal, gaussian,
+                  bimodal_csv, gaussian_csv)  # fmt: skip

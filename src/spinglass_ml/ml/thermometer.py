@@ -44,9 +44,9 @@ import numpy as np
 
 from spinglass_ml.mc.lattice import link_overlap
 from spinglass_ml.ml.blocks import BlockReader
-from spinglass_ml.ml.dataset import ExampleIndex, balanced_class_weight, build_index, training_data
+from spinglass_ml.ml.dataset import ExampleIndex, balanced_class_weight, training_data
 from spinglass_ml.ml.history import write_history
-from spinglass_ml.ml.predictions import write_predictions
+from spinglass_ml.ml.predictions import predict_chunks, predict_study
 from spinglass_ml.provenance import package_version
 
 FEATURE_NAMES = ("q2", "abs_q", "link_overlap", "diagonal_overlap", "qk2")
@@ -347,6 +347,19 @@ def train_thermometer(
     return paths
 
 
+def _block_probabilities(model: Thermometer, batch_size: int) -> Callable[[ExampleIndex], np.ndarray]:
+    """Mean class-1 probability of every block of an index (the argument of the prediction loops)."""
+
+    def probabilities(index: ExampleIndex) -> np.ndarray:
+        if model.L is not None and model.L != index.L:
+            raise ValueError(f"thermometer trained on L = {model.L} does not fit L = {index.L}")
+        features = index_features(index, batch_size)
+        flat = features.reshape(-1, features.shape[-1])
+        return model.predict_proba(flat).reshape(features.shape[:2]).mean(axis=1)
+
+    return probabilities
+
+
 def predict_thermometer_files(
     model: Thermometer,
     paths: Sequence[str | Path],
@@ -357,16 +370,7 @@ def predict_thermometer_files(
 ) -> None:
     """Predict every snapshot of the chunk files of one L (or of ``instances`` only) into the CSV contract:
     p per (instance, T) is the mean probability of class 1 over the block's snapshots."""
-    index = build_index(paths)
-    if instances is not None:
-        index = index.select_instances(instances)
-        if index.blocks.size == 0:
-            raise ValueError("predict_thermometer_files: none of the requested instances is in the files")
-    if model.L is not None and model.L != index.L:
-        raise ValueError(f"thermometer trained on L = {model.L} does not fit L = {index.L}")
-    features = index_features(index, batch_size)
-    p = model.predict_proba(features.reshape(-1, features.shape[-1])).reshape(features.shape[:2]).mean(axis=1)
-    write_predictions(out_csv, index.blocks["instance"], index.temperatures[index.blocks["t"]], p)
+    predict_chunks(_block_probabilities(model, batch_size), paths, out_csv, instances=instances)
 
 
 def predict_thermometer(
@@ -379,10 +383,8 @@ def predict_thermometer(
     *,
     batch_size: int = 1000,
 ) -> None:
-    """The predictions of one thermometer, as :func:`spinglass_ml.ml.predict.predict_model` makes the CNN's:
-    every bimodal snapshot of its L, and the Gaussian snapshots of its held-out instances
-    (``validation_instances`` of its ``L{L}.flips.npz``)."""
+    """The predictions of one thermometer, as :func:`spinglass_ml.ml.predict.predict_model` makes the CNN's
+    (:func:`spinglass_ml.ml.predictions.predict_study`)."""
     model = load_thermometer(model_path)
-    predict_thermometer_files(model, bimodal_chunks, bimodal_csv, batch_size=batch_size)
-    held_out = np.load(flips_path)["validation_instances"]
-    predict_thermometer_files(model, gaussian_chunks, gaussian_csv, batch_size=batch_size, instances=held_out)
+    predict_study(_block_probabilities(model, batch_size), flips_path, bimodal_chunks, gaussian_chunks,
+                  bimodal_csv, gaussian_csv)  # fmt: skip
