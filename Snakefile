@@ -54,8 +54,8 @@ rule all:
     input:
         mc_chunks("gaussian"),
         mc_chunks("bimodal"),
-        ml_outputs(results("predictions/{condition}/L{L}.csv")),
-        expand(results("analysis/{condition}.json"), condition=config["ml"]["conditions"]),
+        ml_outputs(results("predictions/{model}/L{L}.csv")),
+        expand(results("analysis/ensemble/{condition}.json"), condition=config["ml"]["conditions"]),
         results("analysis/physics_reference.json"),
         results("tables/summary.csv"),
         figure_outputs(
@@ -83,16 +83,16 @@ rule mc:
 
 
 rule models:
-    """One trained model per (condition, L): the CNN, or the thermometer for thermometer conditions."""
+    """Every trained model: per (condition, seed, L) the CNN, or the thermometer for thermometer conditions."""
     input:
-        model_outputs(),
+        [model_file(m, L) for m in every_model() for L in ml_sizes()],
 
 
 rule predictions:
     """Bimodal and held-out Gaussian predictions of every model."""
     input:
-        ml_outputs(results("predictions/{condition}/L{L}.csv")),
-        ml_outputs(results("predictions/{condition}/gaussian/L{L}.csv")),
+        ml_outputs(results("predictions/{model}/L{L}.csv")),
+        ml_outputs(results("predictions/{model}/gaussian/L{L}.csv")),
 
 
 rule summary:

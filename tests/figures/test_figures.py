@@ -157,17 +157,19 @@ def test_training_figure_draws_every_condition_and_size(tmp_path):
 
 
 def test_threshold_response_tells_a_thermometer_from_a_detector(tmp_path):
-    """threshold_response from analysis objects: a detector's T_c stays put, a thermometer's follows the
-    label threshold; the figure draws both, open markers where only the collapse exists."""
-    from spinglass_ml.analysis.records import threshold_response
+    """threshold_response from ensemble records: a detector's T_c stays put, an ideal thermometer's follows
+    the label threshold; the figure draws both, open markers where only the collapse exists."""
+    from spinglass_ml.analysis.summary import threshold_response
 
-    analyses = []
-    for name in ("clean", "threshold-0.85", "threshold-1.05"):
-        analyses.append({**analysis_object(Tc=1.12), "condition": name})
+    def record(name, Tc, collapse_only=False):
+        entry = {"value": Tc, "total_err": 0.01}
+        none = {"value": None, "total_err": None}
+        return {"condition": name, "bimodal": {"estimates": {
+            "Tc": none if collapse_only else entry, "collapse.Tc": entry}}}  # fmt: skip
+
+    analyses = [record(name, 1.12) for name in ("clean", "threshold-0.85", "threshold-1.05")]
     for name, t in (("thermometer", 0.95), ("thermometer-0.85", 0.85), ("thermometer-1.05", 1.05)):
-        obj = analysis_object(Tc=1.12 + (t - 0.95))
-        obj["collapse"]["Tc"], obj["Tc"] = obj["Tc"], None  # only the collapse exists
-        analyses.append({**obj, "condition": name})
+        analyses.append(record(name, 1.12 + (t - 0.95), collapse_only=True))
     points = threshold_response(analyses, 0.95)
     assert [p[0] for p in points["cnn"]] == [0.85, 0.95, 1.05]
     assert {p[1] for p in points["cnn"]} == {1.12} and all(p[3] == "headline" for p in points["cnn"])
@@ -330,12 +332,12 @@ def test_probability_figure_marks_its_tc_and_the_reference():
     assert "no sign change" in fig.axes[0].get_title()
 
 
-def test_dose_response_marks_missing_tc_distinctly(tmp_path):
+def test_dose_response_draws_shifts_and_marks_missing_ones_distinctly(tmp_path):
     flip = {
-        "headline": [(0.001, 1.13, 0.01), (0.01, None, None), (0.03, None, None)],
-        "collapse": [(0.001, 1.14, 0.01), (0.01, 1.15, 0.01), (0.03, None, None)],
+        "headline": [(0.001, 0.01, 0.01), (0.01, None, None), (0.03, None, None)],
+        "collapse": [(0.001, 0.02, 0.01), (0.01, 0.03, 0.01), (0.03, None, None)],
     }
-    therm = {"headline": [(0.5, 1.2, 0.02), (1.0, 1.12, 0.01)], "collapse": []}
+    therm = {"headline": [(0.5, 0.08, 0.02), (1.0, 0.0, 0.01)], "collapse": []}
     fig = comparison.dose_response_figure(flip, therm, {"headline": (1.12, 0.01), "collapse": (None, None)})
     left, right = fig.axes
     crosses = [ln for ln in left.lines if ln.get_marker() == "x"]
@@ -345,9 +347,12 @@ def test_dose_response_marks_missing_tc_distinctly(tmp_path):
     )
     assert left.get_xscale() == "log" and right.get_xscale() == "linear"
     assert not [ln for ln in right.lines if ln.get_marker() == "x"]
-    assert np.allclose(right.containers[0].lines[0].get_ydata(), [1.2, 1.12])
-    assert np.allclose(left.containers[1].lines[0].get_ydata(), [1.14, 1.15])
-    assert len(left.patches) == 1  # the clean band of the estimate that has one
+    assert np.allclose(right.containers[0].lines[0].get_ydata(), [0.08, 0.0])
+    assert np.allclose(left.containers[1].lines[0].get_ydata(), [0.02, 0.03])
+    zero = [ln for ln in left.lines if ln.get_linestyle() == ":"]
+    assert len(zero) == 1 and np.allclose(zero[0].get_ydata(), 0.0)  # clean is the zero line
+    labels = left.get_legend_handles_labels()[1]
+    assert "headline (clean 1.120 ± 0.010)" in labels and "collapse (clean: none)" in labels
     assert_images(*style.save(fig, tmp_path / "dose.pdf"))
     fig = comparison.dose_response_figure({}, therm, {"headline": (None, None)})
     assert "no such condition" in _texts(fig)
@@ -355,7 +360,7 @@ def test_dose_response_marks_missing_tc_distinctly(tmp_path):
     fig = comparison.dose_response_figure(
         {"h": [(0.1, None, None)]}, {"h": [(0.5, None, None)]}, {"h": (None, None)}
     )
-    assert len(fig.axes[0].get_yticks()) == 0 and len(fig.axes[0].lines) == 1
+    assert len(fig.axes[0].get_yticks()) == 0 and len(fig.axes[0].lines) == 2  # the zero line and a cross
 
 
 def test_physics_reference_lists_every_estimate(tmp_path):

@@ -271,3 +271,35 @@ def test_tf_datasets(gaussian_chunks):
     assert full.cardinality() == -(-data.train.n_examples // 10)
     labels = np.concatenate([y.numpy() for _, y in full])
     np.testing.assert_array_equal(labels, data.train.table()["label"])
+
+
+def test_each_model_of_an_ensemble_has_its_own_flips_and_order_on_the_shared_split(gaussian_chunks):
+    """Model 0 draws exactly the single-model streams; model k >= 1 draws its own flips and training order,
+    while the split, the validation order and the instances are shared by every model."""
+    from spinglass_ml.ml.blocks import iter_batches
+    from spinglass_ml.seeds import STREAM_SHUFFLE, init_seed, model_key
+
+    data = [
+        training_data(gaussian_chunks, "flip-0.25", seed=5, validation_fraction=0.34, model=k)
+        for k in range(3)
+    ]
+    single = training_data(gaussian_chunks, "flip-0.25", seed=5, validation_fraction=0.34)
+    np.testing.assert_array_equal(data[0].train.flipped, single.train.flipped)
+    assert [d.model for d in data] == [0, 1, 2] and [d.provenance()["model"] for d in data] == [0, 1, 2]
+    for d in data[1:]:
+        np.testing.assert_array_equal(d.train.instances, single.train.instances)
+        np.testing.assert_array_equal(d.validation.instances, single.validation.instances)
+        assert not np.array_equal(d.train.flipped, single.train.flipped)
+    assert abs(data[1].achieved_flip_fraction - 0.25) < 0.1
+    assert model_key(0) == () and model_key(3) == (3,)
+    assert init_seed(5, 0) == 5 and len({init_seed(5, k) for k in range(4)}) == 4
+    with pytest.raises(ValueError, match=">= 0"):
+        model_key(-1)
+
+    def first_batch(k):
+        order = stream_seed(5, STREAM_SHUFFLE, 4, 0, *model_key(k))
+        return next(iter(iter_batches(data[0].train, 8, order)))[0]
+
+    assert np.array_equal(first_batch(0), first_batch(0)) and not np.array_equal(
+        first_batch(0), first_batch(1)
+    )

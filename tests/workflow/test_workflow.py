@@ -197,6 +197,22 @@ def _condition_twice(c):
     c["ml"]["conditions"].append("flip-0.1")
 
 
+def _more_seeds_than_clean(c):
+    c["ml"]["condition_seeds"]["therm-0.5"] = 3  # clean has 2: model 2 would have no partner
+
+
+def _thermometer_seeds(c):
+    c["ml"]["condition_seeds"]["thermometer"] = 2
+
+
+def _seeds_of_unknown_condition(c):
+    c["ml"]["condition_seeds"]["flip-0.2"] = 2
+
+
+def _zero_seeds(c):
+    c["ml"]["seeds"] = 0
+
+
 @pytest.mark.parametrize(
     "mutate, key",
     [
@@ -205,6 +221,10 @@ def _condition_twice(c):
         (_threshold_outside, "ml.threshold"),
         (_bimodal_without_model, "mc.bimodal.sizes[1].L"),
         (_condition_twice, "ml.conditions"),
+        (_more_seeds_than_clean, "ml.condition_seeds.therm-0.5"),
+        (_thermometer_seeds, "ml.condition_seeds.thermometer"),
+        (_seeds_of_unknown_condition, "ml.condition_seeds.flip-0.2"),
+        (_zero_seeds, "ml.seeds"),
         (_negative_sweeps, "mc.gaussian.sizes[1].sweeps"),
         (_unknown_disorder, "mc.uniform"),
         (_n_con_too_large, "mc.bimodal.sizes[0].n_con"),
@@ -241,6 +261,7 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     progress and benchmarked; every model and prediction file follows its contract. Then what reruns: moving
     the finished study, or touching every module of the installed package, plans nothing; a new version of
     the Monte Carlo chains plans every simulate job."""
+    from spinglass_ml.analysis import summary
     from spinglass_ml.mc.chunks import read_chunk
 
     config = str(REPO / "config" / "tiny.yaml")
@@ -277,21 +298,31 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     assert not (checkout / "results" / "tiny" / "checkpoints").exists() or not list(
         (checkout / "results" / "tiny" / "checkpoints").rglob("*.npz")
     )  # checkpoints are removed once a chunk is written
-    for condition in load("tiny")["ml"]["conditions"]:
+    tiny_ml = load("tiny")["ml"]
+    ensembles = {c: tiny_ml["condition_seeds"].get(c, tiny_ml["seeds"]) for c in tiny_ml["conditions"]}
+    assert ensembles["clean"] == ensembles["flip-0.1"] == 2  # model 1 of each, paired
+    models_of = [(c, f"{c}/seed{k}" if k else c) for c, n in ensembles.items() for k in range(n)]
+    for condition, name in models_of:
         for L, n_i in ((2, 5), (4, 4)):
-            models = checkout / "results" / "tiny" / "models" / condition
+            models = checkout / "results" / "tiny" / "models" / name
             model = ".thermometer.json" if condition == "thermometer" else ".keras"
             for suffix in (model, ".history.csv", ".provenance.json", ".flips.npz"):
                 assert (models / f"L{L}{suffix}").stat().st_size > 0
-            csv = checkout / "results" / "tiny" / "predictions" / condition / f"L{L}.csv"
+            csv = checkout / "results" / "tiny" / "predictions" / name / f"L{L}.csv"
             pred = np.genfromtxt(csv, delimiter=",", names=True)
             assert pred.dtype.names == ("instance", "T", "p") and pred.size == n_i * 4
             assert np.all((pred["p"] >= 0) & (pred["p"] <= 1))
-    for condition in load("tiny")["ml"]["conditions"]:  # analysis: an estimate or the reason there is none
-        analysis = json.loads((checkout / "results" / "tiny" / "analysis" / f"{condition}.json").read_text())
+    for condition, name in models_of:  # each model's analysis: an estimate or the reason there is none
+        analysis = json.loads((checkout / "results" / "tiny" / "analysis" / f"{name}.json").read_text())
         assert analysis["condition"] == condition and analysis["sizes"] == [2, 4]
         assert analysis["Tc"] is not None or analysis["reason"]
         assert set(analysis["curves"]) == {"2", "4"} and analysis["gaussian_check"]["quantity"] == "p"
+    for condition, n in ensembles.items():  # each condition's ensemble, and its shift from clean's models
+        path = checkout / "results" / "tiny" / "analysis" / "ensemble" / f"{condition}.json"
+        record = json.loads(path.read_text())
+        assert record["n_seeds"] == n and record["deterministic"] == (condition == "thermometer")
+        assert len(record["bimodal"]["estimates"]["collapse.Tc"]["per_seed"]) == n
+        assert (record["shift"] is None) == (condition == "clean")
     records = json.loads((checkout / "results" / "tiny" / "analysis" / "equilibration.json").read_text())
     data_sets = {path.parent.relative_to(checkout / "results" / "tiny" / "mc").parts for path in chunks}
     assert {(r["disorder"], f"L{r['L']}", f"sweeps{r['sweeps']}") for r in records} == data_sets
@@ -299,7 +330,7 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     physics = json.loads((checkout / "results" / "tiny" / "analysis" / "physics_reference.json").read_text())
     assert all(set(physics[d]) == {"binder", "xi"} for d in ("bimodal", "gaussian"))
     rows = (checkout / "results" / "tiny" / "tables" / "summary.csv").read_text().splitlines()
-    assert rows[0] == "condition,method,Tc,Tc_err,nu,nu_err,reason"
+    assert rows[0] == ",".join(summary.SUMMARY_COLUMNS)
     assert {row.split(",")[0] for row in rows[1:]} == {*load("tiny")["ml"]["conditions"], "physics-bimodal",
                                                        "physics-gaussian"}  # fmt: skip
     epochs = load("tiny")["robustness"]["uncertainty"]["epochs"]

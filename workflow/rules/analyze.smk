@@ -1,25 +1,45 @@
 rule analyze:
-    """Finite-size scaling of one condition's p(T, L): bootstrap curves, crossings, nu_ml from the maxima of
-    dp/dT, T_c from the linear coefficient, the cubic collapse; and the crossings of its held-out Gaussian
-    predictions (a sanity check)."""
+    """Finite-size scaling of one model's p(T, L): bootstrap curves, crossings, nu_ml from the maxima of
+    dp/dT, T_c from the linear coefficient, the cubic collapse, each with its bootstrap replicas (for the seed
+    ensemble); and the crossings of its held-out Gaussian predictions (a sanity check)."""
     input:
-        bimodal=expand(results("predictions/{{condition}}/L{L}.csv"), L=ml_sizes()),
-        gaussian=expand(results("predictions/{{condition}}/gaussian/L{L}.csv"), L=ml_sizes()),
+        bimodal=expand(results("predictions/{{model}}/L{L}.csv"), L=ml_sizes()),
+        gaussian=expand(results("predictions/{{model}}/gaussian/L{L}.csv"), L=ml_sizes()),
     output:
-        results("analysis/{condition}.json"),
+        results("analysis/{model}.json"),
     log:
-        results("logs/analyze/{condition}.log"),
+        results("logs/analyze/{model}.log"),
     benchmark:
-        results("benchmarks/analyze/{condition}.tsv")
+        results("benchmarks/analyze/{model}.tsv")
     conda:
         "../../envs/analyze.yaml"
     params:
         code=script_code("analyze"),
+        condition=lambda w: split_model(w.model)[0],
         analysis=config["analysis"],
         seed=config["seed"],
         sizes=ml_sizes(),
     script:
         "../scripts/analyze.py"
+
+
+rule analyze_ensemble:
+    """One condition's seed ensemble: every estimate's per-seed values, seed spread and total error
+    (disorder and training randomness), and its paired shift from clean (model k against clean's model k)."""
+    input:
+        analyses=lambda w: seed_analyses(w.condition),
+        clean=seed_analyses("clean"),
+    output:
+        results("analysis/ensemble/{condition}.json"),
+    log:
+        results("logs/analyze/ensemble/{condition}.log"),
+    conda:
+        "../../envs/analyze.yaml"
+    params:
+        code=script_code("analyze_ensemble"),
+        min_valid_fraction=config["analysis"]["min_valid_fraction"],
+    script:
+        "../scripts/analyze_ensemble.py"
 
 
 rule analyze_physics:
@@ -45,10 +65,10 @@ rule analyze_physics:
 
 
 rule analyze_summary:
-    """One row per (condition, method) and per physics-reference method: T_c, nu with errors, or the reason
-    there is none."""
+    """One row per (condition, method) and per physics-reference method: T_c, nu with total errors, the seed
+    spread, the paired shift from clean, or the reason there is none."""
     input:
-        conditions=expand(results("analysis/{condition}.json"), condition=config["ml"]["conditions"]),
+        conditions=expand(results("analysis/ensemble/{condition}.json"), condition=config["ml"]["conditions"]),
         physics=results("analysis/physics_reference.json"),
     output:
         csv=results("tables/summary.csv"),
@@ -64,7 +84,6 @@ rule analyze_summary:
         "../../envs/analyze.yaml"
     params:
         code=script_code("analyze_summary"),
-        conditions=config["ml"]["conditions"],
     script:
         "../scripts/analyze_summary.py"
 

@@ -139,6 +139,27 @@ def validate_config(config, schema_path):
                     f"config key 'ml.conditions[{i}]': {name} labels by a temperature outside the Gaussian "
                     f"temperatures mc.gaussian.temperatures = [{gauss['min']}, {gauss['max']}]"
                 )
+        seeds = config["ml"]["condition_seeds"]
+        for name, count in seeds.items():
+            if name not in conditions:
+                problems.append(
+                    f"config key 'ml.condition_seeds.{name}': not one of ml.conditions ({', '.join(conditions)})"
+                )
+            elif parse_condition(name).kind == "thermometer" and count != 1:
+                problems.append(
+                    f"config key 'ml.condition_seeds.{name}': the thermometer is a deterministic fit (no "
+                    f"training randomness), so it has one model, not {count}"
+                )
+        clean_seeds = seeds.get("clean", config["ml"]["seeds"])
+        for name in conditions:
+            if (
+                parse_condition(name).kind != "thermometer"
+                and seeds.get(name, config["ml"]["seeds"]) > clean_seeds
+            ):
+                problems.append(
+                    f"config key 'ml.condition_seeds.{name}': {seeds.get(name, config['ml']['seeds'])} models, "
+                    f"more than clean's {clean_seeds}: model k of every condition is paired with model k of clean"
+                )
         if "clean" not in conditions:
             problems.append(
                 "config key 'ml.conditions': must include clean (Fig. 1 and the reference of every poisoned run)"
@@ -179,6 +200,7 @@ def results(path):
 
 CNN_CONDITION = r"clean|flip-[0-9.]+|therm-[0-9.]+|adv-[0-9.]+|threshold-[0-9.]+"
 THERMOMETER_CONDITION = r"thermometer(-[0-9.]+)?"
+CNN_MODEL = f"({CNN_CONDITION})(/seed[1-9][0-9]*)?"  # model k >= 1 of a seed ensemble: <condition>/seed<k>
 
 
 wildcard_constraints:
@@ -187,6 +209,7 @@ wildcard_constraints:
     sweeps=r"\d+",
     chunk=r"\d+",
     condition=f"{CNN_CONDITION}|{THERMOMETER_CONDITION}",
+    model=f"{CNN_MODEL}|{THERMOMETER_CONDITION}",
 
 
 # ---------------------------------------------------------------- helpers
@@ -227,26 +250,55 @@ def ml_sizes():
     return ml_sizes_of(config)
 
 
-def model_file(condition, L):
-    """The model of (condition, L): the CNN's .keras file, or the thermometer's .thermometer.json."""
-    kind = parse_condition(condition).kind
+def n_seeds(condition):
+    """Models of a condition: ml.condition_seeds, else ml.seeds; 1 for the (deterministic) thermometer."""
+    if parse_condition(condition).kind == "thermometer":
+        return 1
+    return config["ml"]["condition_seeds"].get(condition, config["ml"]["seeds"])
+
+
+def model_name(condition, k):
+    """The path part of model k of a condition: <condition> for model 0 (a one-seed study's paths), else
+    <condition>/seed<k>."""
+    return condition if k == 0 else f"{condition}/seed{k}"
+
+
+def model_names(condition):
+    """Every model of a condition, in seed order."""
+    return [model_name(condition, k) for k in range(n_seeds(condition))]
+
+
+def split_model(model):
+    """(condition, k) of a model name (the {model} wildcard)."""
+    condition, _, seed = model.partition("/")
+    return condition, int(seed.removeprefix("seed") or 0)
+
+
+def model_file(model, L):
+    """The model file of (model, L): the CNN's .keras file, or the thermometer's .thermometer.json."""
+    kind = parse_condition(split_model(model)[0]).kind
     suffix = "thermometer.json" if kind == "thermometer" else "keras"
-    return f"{RESULTS}/models/{condition}/L{L}.{suffix}"
+    return f"{RESULTS}/models/{model}/L{L}.{suffix}"
 
 
 def model_input(wildcards):
-    """Input function: the model file of the wildcards' (condition, L)."""
-    return model_file(wildcards.condition, wildcards.L)
+    """Input function: the model file of the wildcards' (model, L)."""
+    return model_file(wildcards.model, wildcards.L)
 
 
-def model_outputs():
-    """The model file of every (condition, L) of the study."""
-    return [model_file(c, L) for c in config["ml"]["conditions"] for L in ml_sizes()]
+def every_model():
+    """Every model name of the study, condition by condition in config order."""
+    return [m for c in config["ml"]["conditions"] for m in model_names(c)]
 
 
 def ml_outputs(pattern):
-    """`pattern` filled in for every (condition, L) of the study."""
-    return [pattern.format(condition=c, L=L) for c in config["ml"]["conditions"] for L in ml_sizes()]
+    """`pattern` filled in for every (model, L) of the study."""
+    return [pattern.format(model=m, L=L) for m in every_model() for L in ml_sizes()]
+
+
+def seed_analyses(condition):
+    """The analysis files of every model of a condition (model 0's is analysis/<condition>.json)."""
+    return [f"{RESULTS}/analysis/{m}.json" for m in model_names(condition)]
 
 
 def gaussian_data_sets():
@@ -263,11 +315,10 @@ def gaussian_data_sets():
 
 
 def train_chunks(wildcards):
-    """Gaussian chunks a condition trains on: therm-<fraction> uses round(fraction x sweeps) sweeps."""
+    """Gaussian chunks a model trains on: therm-<fraction> uses round(fraction x sweeps) sweeps."""
     size = size_entry("gaussian", wildcards.L)
-    return size_chunks(
-        "gaussian", size, training_sweeps(parse_condition(wildcards.condition), size["sweeps"])
-    )
+    condition = parse_condition(split_model(wildcards.model)[0])
+    return size_chunks("gaussian", size, training_sweeps(condition, size["sweeps"]))
 
 
 def equilibrated_chunks(disorder):
@@ -348,9 +399,9 @@ def conditions_of(*kinds):
     return [c for c in config["ml"]["conditions"] if parse_condition(c).kind in kinds]
 
 
-def condition_analyses(*kinds):
-    """Analysis files of the conditions of ml.conditions whose kind (clean, flip, therm) is in `kinds`."""
-    return [f"{RESULTS}/analysis/{c}.json" for c in conditions_of(*kinds)]
+def condition_ensembles(*kinds):
+    """Seed-ensemble files of the conditions of ml.conditions whose kind (clean, flip, ...) is in `kinds`."""
+    return [f"{RESULTS}/analysis/ensemble/{c}.json" for c in conditions_of(*kinds)]
 
 
 def tradeoff_outputs(ext):
@@ -369,20 +420,23 @@ def adversarial_outputs():
 
 
 def adversarial_init(wildcards):
-    """Input function: an adv-<epsilon> model starts from the clean model of its L; others from scratch."""
-    if parse_condition(wildcards.condition).kind == "adv":
-        return [f"{RESULTS}/models/clean/L{wildcards.L}.keras"]
+    """Input function: model k of adv-<epsilon> starts from clean's model k of its L; others from scratch."""
+    condition, k = split_model(wildcards.model)
+    if parse_condition(condition).kind == "adv":
+        return [f"{RESULTS}/models/{model_name('clean', k)}/L{wildcards.L}.keras"]
     return []
 
 
 def train_threshold(wildcards):
-    """Params function: the label threshold of a condition (its own for threshold-<T>, else ml.threshold)."""
-    return label_threshold(parse_condition(wildcards.condition), config["ml"]["threshold"])
+    """Params function: the label threshold of a model's condition (its own for threshold-<T>, else
+    ml.threshold)."""
+    condition = parse_condition(split_model(wildcards.model)[0])
+    return label_threshold(condition, config["ml"]["threshold"])
 
 
 def adversarial_training(wildcards):
     """Params function: robustness.adversarial.training for adv-<epsilon> models, {} for the others (so
     that they do not rerun when it changes)."""
-    if parse_condition(wildcards.condition).kind == "adv":
+    if parse_condition(split_model(wildcards.model)[0]).kind == "adv":
         return config["robustness"]["adversarial"]["training"]
     return {}

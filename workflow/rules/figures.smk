@@ -121,7 +121,7 @@ rule fig2:
     """Fig. 2: p(T, L) of the label-flip condition figures.fig2, beside the clean T_c."""
     input:
         analysis=f"{RESULTS}/analysis/{config['figures']['fig2']}.json",
-        clean=results("analysis/clean.json"),
+        clean=results("analysis/ensemble/clean.json"),
     output:
         pdf=results("figures/fig2.pdf"),
         png=report(
@@ -145,7 +145,7 @@ rule fig3:
     """Fig. 3: p(T, L) of the under-thermalised condition figures.fig3, beside the clean T_c."""
     input:
         analysis=f"{RESULTS}/analysis/{config['figures']['fig3']}.json",
-        clean=results("analysis/clean.json"),
+        clean=results("analysis/ensemble/clean.json"),
     output:
         pdf=results("figures/fig3.pdf"),
         png=report(
@@ -169,7 +169,7 @@ rule fig_physics_reference:
     """Binder-ratio and ξ_L/L crossings of the bimodal data, with the CNN's T_c and published values beside."""
     input:
         reference=results("analysis/physics_reference.json"),
-        clean=results("analysis/clean.json"),
+        clean=results("analysis/ensemble/clean.json"),
     output:
         pdf=results("figures/fig_physics_reference.pdf"),
         png=report(
@@ -190,10 +190,11 @@ rule fig_physics_reference:
 
 
 rule fig_dose_response:
-    """T_c against the flip rate and the thermalisation fraction, over every such condition of ml.conditions."""
+    """The paired shift of T_c from clean against the flip rate and the thermalisation fraction, over every
+    such condition of ml.conditions, with total errors."""
     input:
-        analyses=condition_analyses("flip", "therm"),
-        clean=results("analysis/clean.json"),
+        ensembles=condition_ensembles("flip", "therm"),
+        clean=results("analysis/ensemble/clean.json"),
     output:
         pdf=results("figures/fig_dose_response.pdf"),
         png=report(
@@ -215,7 +216,11 @@ rule fig_dose_response:
 rule fig_training:
     """Loss and accuracies per logged step of every (condition, L) model."""
     input:
-        histories=ml_outputs(results("models/{condition}/L{L}.history.csv")),
+        histories=expand(
+            results("models/{condition}/L{L}.history.csv"),
+            condition=config["ml"]["conditions"],
+            L=ml_sizes(),
+        ),
     output:
         pdf=results("figures/fig_training.pdf"),
         png=report(
@@ -239,7 +244,7 @@ rule fig_training:
 rule fig_threshold_response:
     """Bimodal T_c against the training label threshold, CNN and thermometer, beside the physical T_c."""
     input:
-        analyses=condition_analyses("clean", "threshold", "thermometer"),
+        ensembles=condition_ensembles("clean", "threshold", "thermometer"),
         reference=results("analysis/physics_reference.json"),
     output:
         pdf=results("figures/fig_threshold_response.pdf"),

@@ -3,16 +3,16 @@ rule predict:
     instances (a sanity check whose curves should cross near the training threshold)."""
     input:
         model=model_input,
-        flips=results("models/{condition}/L{L}.flips.npz"),
+        flips=results("models/{model}/L{L}.flips.npz"),
         bimodal=equilibrated_chunks("bimodal"),
         gaussian=equilibrated_chunks("gaussian"),
     output:
-        bimodal=results("predictions/{condition}/L{L}.csv"),
-        gaussian=results("predictions/{condition}/gaussian/L{L}.csv"),
+        bimodal=results("predictions/{model}/L{L}.csv"),
+        gaussian=results("predictions/{model}/gaussian/L{L}.csv"),
     log:
-        results("logs/predict/{condition}/L{L}.log"),
+        results("logs/predict/{model}/L{L}.log"),
     benchmark:
-        results("benchmarks/predict/{condition}/L{L}.tsv")
+        results("benchmarks/predict/{model}/L{L}.tsv")
     conda:
         "../../envs/ml.yaml"
     threads: config["ml"]["threads"]

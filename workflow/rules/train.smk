@@ -1,19 +1,20 @@
 rule train:
+    """The Table III CNN for one (model, L): model k of its condition's seed ensemble, trained on Gaussian
+    overlaps labelled by T > threshold."""
     input:
         chunks=train_chunks,
         init=adversarial_init,
     output:
-        model=results("models/{condition}/L{L}.keras"),
-        history=results("models/{condition}/L{L}.history.csv"),
-        provenance=results("models/{condition}/L{L}.provenance.json"),
-        flips=results("models/{condition}/L{L}.flips.npz"),
+        model=results("models/{model}/L{L}.keras"),
+        history=results("models/{model}/L{L}.history.csv"),
+        provenance=results("models/{model}/L{L}.provenance.json"),
+        flips=results("models/{model}/L{L}.flips.npz"),
     log:
-        results("logs/train/{condition}/L{L}.log"),
+        results("logs/train/{model}/L{L}.log"),
     benchmark:
-        results("benchmarks/train/{condition}/L{L}.tsv")
-    """The Table III CNN for one (condition, L), trained on Gaussian overlaps labelled by T > threshold."""
+        results("benchmarks/train/{model}/L{L}.tsv")
     wildcard_constraints:
-        condition=CNN_CONDITION,
+        model=CNN_MODEL,
     conda:
         "../../envs/ml.yaml"
     threads: config["ml"]["threads"]
@@ -23,6 +24,8 @@ rule train:
         gpu=config["ml"]["gpus"],
     params:
         code=script_code("train"),
+        condition=lambda w: split_model(w.model)[0],
+        model_index=lambda w: split_model(w.model)[1],
         seed=config["seed"],
         threshold=train_threshold,
         validation_fraction=config["ml"]["validation_fraction"],
@@ -36,21 +39,21 @@ rule train:
 
 
 rule train_thermometer:
+    """The thermometer control for one L: a logistic regression on per-snapshot physical features, trained on
+    the CNN's clean training split with its labels (by ml.threshold, or <T> for thermometer-<T>)."""
     input:
         chunks=equilibrated_chunks("gaussian"),
     output:
-        model=results("models/{condition}/L{L}.thermometer.json"),
-        history=results("models/{condition}/L{L}.history.csv"),
-        provenance=results("models/{condition}/L{L}.provenance.json"),
-        flips=results("models/{condition}/L{L}.flips.npz"),
+        model=results("models/{model}/L{L}.thermometer.json"),
+        history=results("models/{model}/L{L}.history.csv"),
+        provenance=results("models/{model}/L{L}.provenance.json"),
+        flips=results("models/{model}/L{L}.flips.npz"),
     log:
-        results("logs/train/{condition}/L{L}.log"),
+        results("logs/train/{model}/L{L}.log"),
     benchmark:
-        results("benchmarks/train/{condition}/L{L}.tsv")
-    """The thermometer control for one L: a logistic regression on per-snapshot physical features, trained on
-    the CNN's clean training split with its labels (by ml.threshold, or <T> for thermometer-<T>)."""
+        results("benchmarks/train/{model}/L{L}.tsv")
     wildcard_constraints:
-        condition=THERMOMETER_CONDITION,
+        model=THERMOMETER_CONDITION,
     conda:
         "../../envs/analyze.yaml"
     resources:

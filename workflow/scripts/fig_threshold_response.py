@@ -8,12 +8,12 @@ from spinglass_ml.jobs import job
 
 with job(snakemake) as log:
     from spinglass_ml.analysis.observables import disorder_analyses
-    from spinglass_ml.analysis.records import reference_tc, threshold_response
+    from spinglass_ml.analysis.summary import reference_tc, threshold_response
     from spinglass_ml.figures import comparison, style
 
     threshold = snakemake.params.threshold
     points = threshold_response(
-        [json.loads(Path(p).read_text()) for p in snakemake.input.analyses], threshold
+        [json.loads(Path(p).read_text()) for p in snakemake.input.ensembles], threshold
     )
     _, xi = disorder_analyses(json.loads(Path(snakemake.input.reference).read_text()), "bimodal")
     Tc, err, method = reference_tc(xi)  # the crossing of the largest sizes, else the collapse

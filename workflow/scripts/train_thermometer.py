@@ -9,7 +9,7 @@ with job(snakemake) as log:
     p = snakemake.params
     chunks = list(snakemake.input.chunks)
     failed = equilibration_gate(chunks, enforce=True, sigmas=p.sigmas)
-    name = snakemake.wildcards.condition
+    name = snakemake.wildcards.model
     train_thermometer(
         snakemake.output.model, chunks, seed=p.seed, threshold=p.threshold,
         validation_fraction=p.validation_fraction, settings=dict(p.settings), progress=log.info,

@@ -7,8 +7,9 @@
                        linear coefficient, ``analyze`` (the analysis object)
 :mod:`.collapse`       the cubic data collapse, T_c and nu fitted together
 :mod:`.observables`    Binder ratio and xi_L/L from the Monte Carlo chunks; ``physics_reference.json``
-:mod:`.records`        ``results/analysis/{condition}.json`` and ``results/tables/summary.csv``
+:mod:`.records`        ``results/analysis/{model}.json``: the analysis of one model's predictions
 :mod:`.ensemble`       seed ensembles: estimates of K models with disorder, seed and total errors; paired
-                       shifts from clean
+                       shifts from clean; ``results/analysis/ensemble/{condition}.json``
+:mod:`.summary`        ``results/tables/summary.csv`` and the series of the comparison figures
 =====================  ======================================================================================
 """

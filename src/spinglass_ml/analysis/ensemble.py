@@ -149,9 +149,11 @@ def _combine(
     replicas: np.ndarray,
     min_fraction: float,
     what: str,
+    deterministic: bool = False,
 ) -> dict:
     """One ensemble entry (layout in the module docstring) from per-seed values (K,), bootstrap errors (K,),
-    reasons [K] and replicas (K, B + 1), NaN where a seed has no estimate."""
+    reasons [K] and replicas (K, B + 1), NaN where a seed has no estimate. ``deterministic``: the training has
+    no randomness (seed spread 0 by construction, so one model has a total error: its disorder error)."""
     K = values.size
     ok = np.isfinite(values)
     n = int(ok.sum())
@@ -174,7 +176,7 @@ def _combine(
             f"; {first} (every seed's reason: per_seed_reason)" if first else ""
         )
         return out
-    spread = float(np.std(values[ok], ddof=1)) if n > 1 else math.nan
+    spread = 0.0 if deterministic else (float(np.std(values[ok], ddof=1)) if n > 1 else math.nan)
     # replica b of the seed mean, centred seed by seed: value + mean_k (t_k[b] - t_k[0]) over the seeds that
     # have replica b (a missing seed's deviation is taken to be the others' mean: the seeds share resample b)
     dev = replicas[ok, 1:] - replicas[ok, :1]  # (n, B)
@@ -196,7 +198,7 @@ def _combine(
         single_model_err=json_number(math.sqrt(single**2 + spread**2)),
         disorder_valid_fraction=fraction,
     )
-    if n < 2:
+    if n < 2 and not deterministic:
         out["reason"] = f"{what} from a single seed: no seed spread, hence no total error"
     elif not math.isfinite(disorder):
         out["reason"] = (
@@ -206,7 +208,9 @@ def _combine(
     return out
 
 
-def seed_ensemble(per_seed: Sequence[Mapping], *, min_valid_fraction: float = 0.8) -> dict:
+def seed_ensemble(
+    per_seed: Sequence[Mapping], *, min_valid_fraction: float = 0.8, deterministic: bool = False
+) -> dict:
     """Combine the analyses of K seeds into one estimate per scalar estimate (layout in the module docstring).
 
     Parameters
@@ -217,6 +221,8 @@ def seed_ensemble(per_seed: Sequence[Mapping], *, min_valid_fraction: float = 0.
     min_valid_fraction : an ensemble estimate needs a value from at least this fraction of the K seeds (each
         seed's value already exists in this fraction of its resamples), its disorder error this fraction of
         resamples in which at least one of those seeds has the estimate
+    deterministic : the classifier's training has no randomness (e.g. the thermometer's convex fit): its
+        seed spread is 0 and a single model's total error is its disorder error
 
     Returns
     -------
@@ -232,11 +238,12 @@ def seed_ensemble(per_seed: Sequence[Mapping], *, min_valid_fraction: float = 0.
     estimates = {}
     for name in estimate_names(shared["sizes"]):
         values, errs, reasons, replicas = _per_seed(per_seed, name)
-        estimates[name] = _combine(values, errs, reasons, replicas, min_valid_fraction, name)
+        estimates[name] = _combine(values, errs, reasons, replicas, min_valid_fraction, name, deterministic)
     return {
         **shared,
         "condition": conditions.pop() if len(conditions) == 1 else None,
         "n_seeds": len(per_seed),
+        "deterministic": deterministic,
         "min_valid_fraction": min_valid_fraction,
         "estimates": estimates,
     }
@@ -304,4 +311,59 @@ def paired_shift(
         "n_seeds": len(condition),
         "min_valid_fraction": min_valid_fraction,
         "estimates": out,
+    }
+
+
+def shift_estimates(sizes: Sequence[int]) -> list[str]:
+    """The temperature estimates of :func:`estimate_names` (every T_c and crossing; not the ν's): what
+    :func:`condition_ensemble` shifts."""
+    return [name for name in estimate_names(sizes) if not name.endswith("nu")]
+
+
+def condition_ensemble(
+    condition: str,
+    analyses: Sequence[Mapping],
+    clean: Sequence[Mapping],
+    *,
+    deterministic: bool = False,
+    min_valid_fraction: float = 0.8,
+) -> dict:
+    """The content of ``results/analysis/ensemble/{condition}.json``: one condition's seed ensemble.
+
+    Parameters
+    ----------
+    condition : its name
+    analyses : the condition JSONs (``records.condition_analysis(..., keep_replicas=True)``) of its K models,
+        model k at position k
+    clean : those of clean's K_clean >= K models (the paired reference; ignored for clean itself)
+    deterministic : the classifier has no training randomness (the thermometer): K = 1, and in the shift
+        its one model is paired with each of clean's
+    min_valid_fraction : as for :func:`seed_ensemble`
+
+    Returns
+    -------
+    ``{"condition", "n_seeds", "deterministic", "bimodal": seed_ensemble of the bimodal analyses,
+    "gaussian_check": seed_ensemble of the held-out Gaussian checks, "shift": paired_shift of the bimodal
+    temperature estimates (:func:`shift_estimates`) from clean's, or null for clean}``
+    """
+    if deterministic and len(analyses) != 1:
+        raise ValueError(f"{condition}: a deterministic classifier has one model, got {len(analyses)}")
+    if not deterministic and len(analyses) > len(clean):
+        raise ValueError(f"{condition}: {len(analyses)} models but clean has only {len(clean)} to pair with")
+    options = {"min_valid_fraction": min_valid_fraction, "deterministic": deterministic}
+    bimodal = seed_ensemble(analyses, **options)
+    shift = None
+    if condition != "clean":
+        paired = list(analyses) * len(clean) if deterministic else list(analyses)
+        shift = paired_shift(
+            paired, clean[: len(paired)], estimates=shift_estimates(bimodal["sizes"]),
+            min_valid_fraction=min_valid_fraction,
+        )  # fmt: skip
+    return {
+        "condition": condition,
+        "n_seeds": len(analyses),
+        "deterministic": deterministic,
+        "bimodal": bimodal,
+        "gaussian_check": seed_ensemble([a["gaussian_check"] for a in analyses], **options),
+        "shift": shift,
     }

@@ -1,5 +1,5 @@
 """Figures that compare estimates: fig_physics_reference (Binder ratio and xi_L/L beside every T_c) and
-fig_dose_response (T_c against the poisoning dose)."""
+fig_dose_response (the shift of T_c from clean against the poisoning dose) and fig_threshold_response."""
 
 from __future__ import annotations
 
@@ -118,40 +118,33 @@ def dose_response_figure(
     therm: Mapping[str, Sequence[tuple[float, float | None, float | None]]],
     clean: Mapping[str, tuple[float | None, float | None]],
 ) -> Figure:
-    """T_c against the flip rate and against the thermalisation fraction, one series per estimate (e.g. the
-    headline linear-coefficient T_c and the collapse's); the clean T_c of each as a band.
+    """The shift ΔT_c = T_c(condition) − T_c(clean) against the flip rate and against the thermalisation
+    fraction, one series per estimate (the headline linear-coefficient T_c and the collapse's), with the
+    paired total errors; clean is the zero line, its T_c in the legend.
 
-    flip, therm : estimate name -> (dose, T_c or None, error) per condition; a None T_c ("no crossing") is
-        drawn as a cross at the top of the panel, in the estimate's colour.
-    clean : estimate name -> (T_c, error) of the clean condition (T_c None: no band); its order sets the
-        colours and the order of the series.
+    flip, therm : estimate name -> (dose, ΔT_c or None, error) per condition
+        (:func:`spinglass_ml.analysis.summary.dose_response`); a None shift (no T_c for the condition or
+        clean) is drawn as a cross at the top of the panel, in the estimate's colour.
+    clean : estimate name -> (T_c, total error) of clean's ensemble; its order sets the colours and the order
+        of the series.
     """
     fig, axes = figure(1, 2, width=PAGE_WIDTH * 0.75, aspect=0.8, sharey=True)
     panels = ((axes[0, 0], flip, "label-flip rate"), (axes[0, 1], therm, "thermalisation fraction"))
-    any_tc = False
+    any_shift = False
     for ax, series, xlabel in panels:
         doses = []
+        ax.axhline(0.0, color="0.5", linewidth=0.8, linestyle=":")
         for i, (method, (c_tc, c_err)) in enumerate(clean.items()):
             color, marker = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
-            if c_tc is not None:
-                any_tc = True
-                ax.axhline(
-                    c_tc,
-                    color=color,
-                    linewidth=0.8,
-                    linestyle=":",
-                    label=rf"clean, {method}: {_pm(c_tc, c_err)}",
-                )
-                if c_err:
-                    ax.axhspan(c_tc - c_err, c_tc + c_err, color=color, alpha=0.15, linewidth=0)
             points = series.get(method, [])
             dose = _arr([p[0] for p in points])
-            Tc, err = _arr([p[1] for p in points]), _arr([p[2] for p in points])
+            shift, err = _arr([p[1] for p in points]), _arr([p[2] for p in points])
             doses += dose.tolist()
-            if np.isfinite(Tc).any():
-                any_tc = True
-                errorbar(ax, dose, Tc, err, color=color, marker=marker, label=method)
-            missing = ~np.isfinite(Tc)
+            label = f"{method} (clean {_pm(c_tc, c_err)})" if c_tc is not None else f"{method} (clean: none)"
+            if np.isfinite(shift).any():
+                any_shift = True
+                errorbar(ax, dose, shift, err, color=color, marker=marker, label=label)
+            missing = ~np.isfinite(shift)
             if missing.any():
                 ax.plot(
                     dose[missing],
@@ -161,7 +154,7 @@ def dose_response_figure(
                     marker="x",
                     markersize=6,
                     linestyle="none",
-                    label=f"{method}: no $T_c$",
+                    label=rf"{method}: no $\Delta T_c$",
                 )
         if not doses:
             note(ax, "no such condition in ml.conditions", where="top")  # keeps the shared y axis
@@ -175,9 +168,9 @@ def dose_response_figure(
             labels.append(lab)
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncols=2)
-    axes[0, 0].set_ylabel(r"$T_c$")
-    if not any_tc:
-        axes[0, 0].set_yticks([])  # no T_c anywhere: no scale to read
+    axes[0, 0].set_ylabel(r"$\Delta T_c = T_c - T_c(\mathrm{clean})$")
+    if not any_shift:
+        axes[0, 0].set_yticks([])  # no shift anywhere: no scale to read
     return fig
 
 
@@ -192,7 +185,7 @@ def threshold_response_figure(
     Parameters
     ----------
     points : classifier ("cnn", "thermometer") -> [(threshold, T_c or None, error or None, method), ...]
-        (:func:`spinglass_ml.analysis.records.threshold_response`); open markers: collapse T_c where the
+        (:func:`spinglass_ml.analysis.summary.threshold_response`); open markers: collapse T_c where the
         headline estimate does not exist; a missing T_c is a cross on the lower axis.
     physical : (T_c, error, label) of the physics reference (e.g. the ξ_L/L crossing of the largest pair)
     default_threshold : ``ml.threshold``, marked on the axis

@@ -28,7 +28,7 @@ import numpy as np
 
 from spinglass_ml.mc.chunks import read_chunk
 from spinglass_ml.ml.conditions import Condition, flipped_positions, parse_condition, training_sweeps
-from spinglass_ml.seeds import STREAM_FLIP, STREAM_SPLIT, stream_seed
+from spinglass_ml.seeds import STREAM_FLIP, STREAM_SPLIT, model_key, stream_seed
 
 DEFAULT_THRESHOLD = 0.95  # T_c of the Gaussian 3D spin glass; paper Sec. II B
 BLOCK_DTYPE = np.dtype([("file", np.int32), ("local", np.int32), ("instance", np.int64), ("t", np.int32)])
@@ -214,11 +214,13 @@ class TrainingData:
     condition : the training condition
     train : training index; for ``flip`` conditions its ``flipped`` holds the flipped positions
     validation : validation index (labels never flipped)
+    model : index k of the model in its seed ensemble (0 for a single model)
     """
 
     condition: Condition
     train: ExampleIndex
     validation: ExampleIndex
+    model: int = 0
 
     @property
     def achieved_flip_fraction(self) -> float:
@@ -227,11 +229,12 @@ class TrainingData:
 
     def provenance(self) -> dict:
         """The training data's entries of a model's provenance record (docs/contracts.md#model-files):
-        condition, L, disorder, sweeps, threshold, files, sizes of the split and the flips."""
+        condition, model index, L, disorder, sweeps, threshold, files, sizes of the split and the flips."""
         cond = self.condition
         return {
             "condition": str(cond),
             "condition_value": cond.value,
+            "model": self.model,
             "L": self.train.L,
             "disorder": self.train.disorder,
             "sweeps": self.train.sweeps,
@@ -275,6 +278,7 @@ def training_data(
     threshold: float = DEFAULT_THRESHOLD,
     validation_fraction: float = 0.1,
     sweeps: int | None = None,
+    model: int = 0,
 ) -> TrainingData:
     """Index, split and (for ``flip`` conditions) poison the training data of one (condition, L).
 
@@ -287,6 +291,7 @@ def training_data(
     validation_fraction : fraction of the instances held out for validation
     sweeps : the configured (well-thermalised) sweeps; if given, the files must have been simulated with
         :func:`spinglass_ml.ml.conditions.training_sweeps` of it
+    model : index k of the model in its seed ensemble: its own label flips, the split shared by every k
     """
     condition = parse_condition(condition) if isinstance(condition, str) else condition
     index = build_index(paths, threshold)
@@ -295,5 +300,5 @@ def training_data(
                          f"sweeps, the files have {index.sweeps}")  # fmt: skip
     train, val = split_by_instance(index, validation_fraction, stream_seed(seed, STREAM_SPLIT, index.L))
     if condition.kind == "flip":
-        train = train.with_flips(condition.value, stream_seed(seed, STREAM_FLIP, index.L))
-    return TrainingData(condition, train, val)
+        train = train.with_flips(condition.value, stream_seed(seed, STREAM_FLIP, index.L, *model_key(model)))
+    return TrainingData(condition, train, val, model)

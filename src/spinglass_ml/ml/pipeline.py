@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from spinglass_ml.ml.blocks import BlockCache, iter_batches
 from spinglass_ml.ml.dataset import ExampleIndex, TrainingData
-from spinglass_ml.seeds import STREAM_SHUFFLE, stream_seed
+from spinglass_ml.seeds import STREAM_SHUFFLE, model_key, stream_seed
 
 
 def make_dataset(
@@ -62,13 +62,15 @@ def training_datasets(
     cache_bytes: int = 0,
 ) -> tuple[tf.data.Dataset, tf.data.Dataset]:
     """The streams of one (condition, L): training (infinite, reshuffled every epoch, flips applied) and
-    validation (the first ``validation_examples`` of a fixed shuffled order, all by default).
+    validation (the first ``validation_examples`` of a fixed shuffled order, all by default). The training
+    order is model ``data.model``'s own (:mod:`spinglass_ml.seeds`); the validation order is shared.
 
     ``cache_bytes`` of decoded blocks are kept for each stream (:func:`make_dataset`); the batches do not
     depend on it."""
     L = data.train.L
-    train = make_dataset(data.train, batch_size, stream_seed(seed, STREAM_SHUFFLE, L, 0), repeat=True,
-                         shuffle_buffer=shuffle_buffer, cache_bytes=cache_bytes)  # fmt: skip
+    order = stream_seed(seed, STREAM_SHUFFLE, L, 0, *model_key(data.model))
+    train = make_dataset(data.train, batch_size, order, repeat=True, shuffle_buffer=shuffle_buffer,
+                         cache_bytes=cache_bytes)  # fmt: skip
     val = make_dataset(data.validation, batch_size, stream_seed(seed, STREAM_SHUFFLE, L, 1),
                        shuffle_buffer=shuffle_buffer, limit=validation_examples,
                        cache_bytes=cache_bytes)  # fmt: skip

@@ -29,6 +29,7 @@ from spinglass_ml.ml.history import HISTORY_COLUMNS, write_history
 from spinglass_ml.ml.model import build_model
 from spinglass_ml.ml.pipeline import training_datasets
 from spinglass_ml.provenance import package_version
+from spinglass_ml.seeds import init_seed
 
 
 def train_model(
@@ -199,6 +200,7 @@ def train_condition(
     iterations: int | None = None,
     provenance_extra: Mapping | None = None,
     class_weight: str | None = None,
+    model: int = 0,
 ) -> dict[str, Path]:
     """Train the model of one (condition, L) on its chunk files and write it with its records.
 
@@ -213,6 +215,8 @@ def train_condition(
     class_weight : None, or ``"balanced"``: class c's examples weigh n / (2 n_c) in the training loss, n_c
         counted on the training labels as trained on (flips applied), recorded in the provenance as
         ``class_weight`` ``{"0": w0, "1": w1}``. None changes nothing: no weights, no provenance entry
+    model : index k of the model in the condition's seed ensemble: its own label flips, training order and
+        initialisation (:mod:`spinglass_ml.seeds`); the split is shared. 0 draws what a single model draws
 
     Returns
     -------
@@ -222,11 +226,11 @@ def train_condition(
         raise ValueError(f"class_weight: need None or 'balanced', got {class_weight!r}")
     report = progress or (lambda msg: None)
     data = training_data(
-        chunks, condition, seed, threshold=threshold, validation_fraction=validation_fraction
+        chunks, condition, seed, threshold=threshold, validation_fraction=validation_fraction, model=model
     )
     weights = None if class_weight is None else balanced_class_weight(*data.train.class_counts())
     report(
-        f"{data.condition} L={data.train.L}: {data.train.n_examples} training and "
+        f"{data.condition} L={data.train.L} model {model}: {data.train.n_examples} training and "
         f"{data.validation.n_examples} validation examples, {data.train.flipped.size} labels flipped"
     )
     train_ds, val_ds = training_datasets(
@@ -235,8 +239,8 @@ def train_condition(
     )  # fmt: skip
     model, history = train_model(
         train_ds, val_ds, iterations=iterations or training["iterations"], lr=training["learning_rate"],
-        log_every=training["log_every"], seed=seed, model_options=dict(cnn), progress=progress, wrap=wrap,
-        initial_weights=initial_weights, class_weight=weights,
+        log_every=training["log_every"], seed=init_seed(seed, model), model_options=dict(cnn),
+        progress=progress, wrap=wrap, initial_weights=initial_weights, class_weight=weights,
     )  # fmt: skip
     extra = dict(provenance_extra or {})
     if weights is not None:

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from spinglass_ml.robustness.attacks import LossOn, gradient_function, iterate
-from spinglass_ml.seeds import STREAM_ADVERSARIAL_TRAINING, stream_seed
+from spinglass_ml.seeds import STREAM_ADVERSARIAL_TRAINING, model_key, stream_seed
 
 
 class AdversarialTrainer(keras.Model):
@@ -67,7 +67,7 @@ class AdversarialTrainer(keras.Model):
         return super().train_step((self.adversarial_batch(x, y, self.optimizer.iterations), y))
 
 
-def adversary_settings(epsilon: float, settings: Mapping, seed: int, L: int) -> dict:
+def adversary_settings(epsilon: float, settings: Mapping, seed: int, L: int, model: int = 0) -> dict:
     """Keyword arguments of :class:`AdversarialTrainer` for an ``adv-<epsilon>`` model of size L.
 
     Parameters
@@ -76,9 +76,10 @@ def adversary_settings(epsilon: float, settings: Mapping, seed: int, L: int) -> 
     settings : ``robustness.adversarial.training``: ``steps``, ``step_fraction`` (step size = step_fraction
         x epsilon), ``random_start``, ``loss_on``
     seed : the config seed; the random starts derive from
-        ``stream_seed(seed, STREAM_ADVERSARIAL_TRAINING, L)`` (:mod:`spinglass_ml.seeds`)
+        ``stream_seed(seed, STREAM_ADVERSARIAL_TRAINING, L, *model_key(model))`` (:mod:`spinglass_ml.seeds`)
+    model : index k of the model in its seed ensemble
     """
-    sequence = stream_seed(seed, STREAM_ADVERSARIAL_TRAINING, L)
+    sequence = stream_seed(seed, STREAM_ADVERSARIAL_TRAINING, L, *model_key(model))
     state = sequence.generate_state(1, np.uint64)
     return {
         "epsilon": float(epsilon),
@@ -96,12 +97,13 @@ def adversarial_wrapper(settings: Mapping) -> Callable[[keras.Model], keras.Mode
     return lambda net: AdversarialTrainer(net, **settings)
 
 
-def fine_tuning(epsilon: float, settings: Mapping, seed: int, L: int, initial: str) -> dict:
-    """Keyword arguments of :func:`spinglass_ml.ml.train.train_condition` for an ``adv-<epsilon>`` model:
-    the clean model at ``initial`` trained on for ``settings["iterations"]`` steps on PGD examples."""
+def fine_tuning(epsilon: float, settings: Mapping, seed: int, L: int, initial: str, model: int = 0) -> dict:
+    """Keyword arguments of :func:`spinglass_ml.ml.train.train_condition` for model ``model`` of an
+    ``adv-<epsilon>`` condition: the clean model at ``initial`` (the same model index of clean) trained on for
+    ``settings["iterations"]`` steps on PGD examples."""
     from spinglass_ml.ml.model import load_model
 
-    adversary = adversary_settings(epsilon, settings, seed, L)
+    adversary = adversary_settings(epsilon, settings, seed, L, model)
     iterations = int(settings["iterations"])
     return {
         "wrap": adversarial_wrapper(adversary),
