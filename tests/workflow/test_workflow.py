@@ -94,6 +94,28 @@ def test_a_threshold_control_trains_with_its_own_label_temperature(tmp_path):
     assert "sweeps32" not in out
 
 
+def test_a_physics_only_size_is_simulated_and_analysed_but_not_predicted(tmp_path):
+    """A bimodal size with physics_only: its chunks feed analyze_physics; no model or prediction of it. A size
+    with predict_instances: the models predict its first chunks, the physics reference reads them all."""
+    config = load("tiny")
+    config["mc"]["bimodal"]["sizes"][0]["predict_instances"] = 2  # chunk 0 of L = 2
+    config["mc"]["bimodal"]["sizes"].append({"L": 8, "instances": 2, "sweeps": 64, "n_con": 4, "chunk": 2,
+                                              "physics_only": True})  # fmt: skip
+    path = tmp_path / "physics_only.yaml"
+    path.write_text(yaml.safe_dump(config))
+    code, out = snakemake(tmp_path, "-n", "--configfile", str(path))
+    assert code == 0, out
+    planned = set(re.findall(r"output: (\S+)", out))
+    assert "results/tiny/mc/bimodal/L8/sweeps64/chunk0.h5" in planned
+    assert not [p for p in planned if "L8" in p and ("predictions" in p or "models" in p)]
+    code, out = snakemake(tmp_path, "results/tiny/analysis/physics_reference.json", "-n", "--configfile",
+                          str(path))  # fmt: skip
+    assert code == 0 and "results/tiny/mc/bimodal/L8/sweeps64/chunk0.h5" in out, out
+    code, out = snakemake(tmp_path, "results/tiny/predictions/clean/L2.csv", "-n", "--configfile", str(path))
+    assert code == 0 and "results/tiny/mc/bimodal/L2/sweeps64/chunk0.h5" in out, out
+    assert "results/tiny/mc/bimodal/L2/sweeps64/chunk1.h5" not in out
+
+
 def test_named_targets_plan_their_outputs(tmp_path):
     tiny = str(REPO / "config" / "tiny.yaml")
     outputs = {}
@@ -193,6 +215,14 @@ def _bimodal_without_model(c):
     c["mc"]["bimodal"]["sizes"][1]["L"] = 6
 
 
+def _gaussian_physics_only(c):
+    c["mc"]["gaussian"]["sizes"][0]["physics_only"] = True
+
+
+def _predict_part_of_a_chunk(c):
+    c["mc"]["bimodal"]["sizes"][0]["predict_instances"] = 3  # chunks of 2
+
+
 def _condition_twice(c):
     c["ml"]["conditions"].append("flip-0.1")
 
@@ -221,6 +251,8 @@ def _zero_seeds(c):
         (_threshold_outside, "ml.threshold"),
         (_bimodal_without_model, "mc.bimodal.sizes[1].L"),
         (_condition_twice, "ml.conditions"),
+        (_gaussian_physics_only, "mc.gaussian.sizes[0].physics_only"),
+        (_predict_part_of_a_chunk, "mc.bimodal.sizes[0].predict_instances"),
         (_more_seeds_than_clean, "ml.condition_seeds.therm-0.5"),
         (_thermometer_seeds, "ml.condition_seeds.thermometer"),
         (_seeds_of_unknown_condition, "ml.condition_seeds.flip-0.2"),

@@ -56,7 +56,7 @@ def _fill_defaults(validator_class):
 
 def ml_sizes_of(config):
     """Linear sizes with both training (Gaussian) and prediction (bimodal) data: one model per condition."""
-    bimodal = {size["L"] for size in config["mc"]["bimodal"]["sizes"]}
+    bimodal = {size["L"] for size in config["mc"]["bimodal"]["sizes"] if not size["physics_only"]}
     return [size["L"] for size in config["mc"]["gaussian"]["sizes"] if size["L"] in bimodal]
 
 
@@ -117,10 +117,29 @@ def validate_config(config, schema_path):
                 f"mc.gaussian.temperatures = [{gauss['min']}, {gauss['max']}], or one class has no examples"
             )
         for i, size in enumerate(config["mc"]["bimodal"]["sizes"]):
-            if size["L"] not in {s["L"] for s in config["mc"]["gaussian"]["sizes"]}:
+            if not size["physics_only"] and size["L"] not in {s["L"] for s in config["mc"]["gaussian"]["sizes"]}:
                 problems.append(
                     f"config key 'mc.bimodal.sizes[{i}].L': L = {size['L']} has no Gaussian training data "
-                    "(mc.gaussian.sizes), so no model predicts it"
+                    "(mc.gaussian.sizes), so no model predicts it; set physics_only: true to simulate it for "
+                    "the physics reference alone"
+                )
+        for i, size in enumerate(config["mc"]["bimodal"]["sizes"]):
+            n = size["predict_instances"]
+            if n is not None and (n > size["instances"] or (n % size["chunk"] and n != size["instances"])):
+                problems.append(
+                    f"config key 'mc.bimodal.sizes[{i}].predict_instances': {n} must be at most instances = "
+                    f"{size['instances']} and a multiple of chunk = {size['chunk']} (whole chunks are predicted)"
+                )
+        for i, size in enumerate(config["mc"]["gaussian"]["sizes"]):
+            if size["predict_instances"] is not None:
+                problems.append(
+                    f"config key 'mc.gaussian.sizes[{i}].predict_instances': bimodal sizes only (every held-out "
+                    "Gaussian instance is predicted)"
+                )
+            if size["physics_only"]:
+                problems.append(
+                    f"config key 'mc.gaussian.sizes[{i}].physics_only': bimodal sizes only (Gaussian sizes are "
+                    "the training data)"
                 )
         if len(ml_sizes_of(config)) < 2:
             problems.append(
@@ -329,6 +348,15 @@ def equilibrated_chunks(disorder):
         return size_chunks(disorder, size, size["sweeps"])
 
     return chunks
+
+
+def prediction_chunks(wildcards):
+    """Input function: the bimodal chunks of size L that the models predict (mc.bimodal.sizes[].predict_instances:
+    the first ones; all by default)."""
+    size = size_entry("bimodal", wildcards.L)
+    chunks = size_chunks("bimodal", size, size["sweeps"])
+    n = size["predict_instances"]
+    return chunks if n is None else chunks[: math.ceil(n / size["chunk"])]
 
 
 def chunk_range(wildcards):

@@ -4,7 +4,7 @@ rule predict:
     input:
         model=model_input,
         flips=results("models/{model}/L{L}.flips.npz"),
-        bimodal=equilibrated_chunks("bimodal"),
+        bimodal=prediction_chunks,
         gaussian=equilibrated_chunks("gaussian"),
     output:
         bimodal=results("predictions/{model}/L{L}.csv"),
