@@ -190,6 +190,6 @@ def test_training_benchmark_reports_both_rates():
     from spinglass_ml.ml.train_benchmark import benchmark
 
     (row,) = benchmark(sizes=(4,), steps={4: 100}, instances={4: 20})
-    assert row["L"] == 4 and min(row["streaming"], row["cached"], row["in_memory"]) > 0
+    assert row["L"] == 4 and min(row["streaming"], row["cached"], row["in_memory"]) > 0 and row["cpus"] >= 1
     assert row["ratio"] == pytest.approx(row["streaming"] / row["in_memory"])
     assert row["ratio_cached"] == pytest.approx(row["cached"] / row["in_memory"])

@@ -12,12 +12,15 @@ larger than ``ml.training.cache_mb``), (b) from the same pipeline with a cache t
 (c) from the same training examples held in memory, and prints examples per second of each and the ratios
 to (c). Rates are timed inside one training run, from the end of its first logging interval to the end of
 its last, so graph tracing and set-up are excluded (each interval also evaluates 2000 validation examples,
-the same for every pipeline).
+the same for every pipeline). ``--json FILE`` also writes the rows, with ``cpus`` (the CPUs TensorFlow's
+default thread pools used): the training rates ``python -m spinglass_ml.cost --train-benchmark FILE``
+prices jobs with.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import tempfile
 import time
@@ -27,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from spinglass_ml.mc.chunks import read_chunk, write_synthetic_chunk
+from spinglass_ml.mc.simulation import available_cpus
 from spinglass_ml.ml.dataset import training_data
 from spinglass_ml.ml.pipeline import training_datasets
 from spinglass_ml.ml.train import train_model
@@ -74,7 +78,8 @@ def _rate(train: tf.data.Dataset, val: tf.data.Dataset, steps: int, intervals: i
 
 
 def benchmark(sizes=(8, 16), steps: dict | None = None, instances: dict | None = None) -> list[dict]:
-    """Rows ``{L, streaming, cached, in_memory, ratio, ratio_cached}``, rates in examples per second."""
+    """Rows ``{L, streaming, cached, in_memory, ratio, ratio_cached, cpus}``, rates in examples per second
+    on ``cpus`` CPUs (TensorFlow's default: every CPU available)."""
     steps = steps or {8: 200, 16: 60}
     instances = instances or {8: 200, 16: 100}
     rows = []
@@ -90,6 +95,7 @@ def benchmark(sizes=(8, 16), steps: dict | None = None, instances: dict | None =
                 "streaming": _rate(stream, val, n),
                 "cached": _rate(cached, val, n),
                 "in_memory": _rate(in_memory(paths, data), val, n),
+                "cpus": available_cpus(),
             }
             rows.append({**row, "ratio": row["streaming"] / row["in_memory"],
                          "ratio_cached": row["cached"] / row["in_memory"]})  # fmt: skip
@@ -102,15 +108,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--steps", type=int, default=None, help="timed training steps (default 200 at L=8, 60 else)"
     )
+    p.add_argument("--json", help="also write the rows to this JSON file")
     a = p.parse_args(argv)
     steps = {L: a.steps for L in a.sizes} if a.steps else None
     head = ("L", "streaming ex/s", "cached ex/s", "in-memory ex/s", "ratio", "cached")
     print(" ".join(f"{h:>{w}}" for h, w in zip(head, (3, 15, 12, 15, 6, 6), strict=True)))
-    for r in benchmark(a.sizes, steps):
+    rows = benchmark(a.sizes, steps)
+    for r in rows:
         print(
             f"{r['L']:>3} {r['streaming']:>15.0f} {r['cached']:>12.0f} {r['in_memory']:>15.0f} "
             f"{r['ratio']:>6.2f} {r['ratio_cached']:>6.2f}"
         )
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
