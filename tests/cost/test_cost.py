@@ -26,7 +26,7 @@ from spinglass_ml.cost.pricing import (
 )
 from spinglass_ml.cost.rates import Rates, load_rates
 from spinglass_ml.cost.report import PricedJob, price_plan, wall_s
-from spinglass_ml.mc.chunks import chunk_nbytes, write_synthetic_chunk
+from spinglass_ml.mc.chunks import write_synthetic_chunk
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "config" / "tiny.yaml"
@@ -103,7 +103,7 @@ def test_chunk_bytes_by_hand_and_against_a_written_file(tmp_path):
 
     with h5py.File(path) as f:
         f.visititems(record)
-    assert stored == chunk_nbytes(3, 4, 5, 2, 1)
+    assert stored == Chunk("gaussian", 2, 2, 3, 4, 5).nbytes()  # 2 sweeps: one log bin
 
 
 def test_wall_time_packs_jobs_on_the_cores():

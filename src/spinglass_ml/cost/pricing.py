@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from spinglass_ml.cost.plan import PlannedJob
 from spinglass_ml.cost.rates import FORWARD_FRACTION, JOB_OVERHEAD, STARTUP_S, Rates
-from spinglass_ml.mc.chunks import chunk_nbytes
+from spinglass_ml.mc.chunks import _shapes as chunk_shapes  # the contract: every dataset's dtype and shape
 from spinglass_ml.mc.schedule import n_log_bins
 from spinglass_ml.mc.state import LANES
 from spinglass_ml.ml.conditions import parse_condition
@@ -95,8 +97,13 @@ class Chunk:
         return cls(disorder, L, int(wildcards["sweeps"]), n, n_T, size["n_con"])
 
     def nbytes(self) -> dict[str, int]:
-        """Uncompressed bytes of each dataset of the chunk file."""
-        return chunk_nbytes(self.n_instances, self.n_T, self.n_con, self.L, n_log_bins(self.sweeps))
+        """Uncompressed bytes of each dataset of the chunk file (``overlaps``: n_i x n_T x n_con x L^3 int8);
+        in the file ``overlaps`` is gzip-compressed, and HDF5 adds its metadata."""
+        shapes = chunk_shapes(self.n_instances, self.n_T, self.n_con, self.L, n_log_bins(self.sweeps))
+        return {
+            name: np.dtype(dtype).itemsize * int(np.prod(shape, dtype=np.int64))
+            for name, (dtype, shape) in shapes.items()
+        }
 
 
 def price_simulate(chunk: Chunk, kernel: str, rates: Rates) -> Price:

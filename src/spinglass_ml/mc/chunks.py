@@ -44,15 +44,6 @@ def _shapes(n_i: int, n_T: int, n_con: int, L: int, n_bins: int) -> dict[str, tu
 DATASETS = tuple(_shapes(1, 2, 1, 2, 1))
 
 
-def chunk_nbytes(n_i: int, n_T: int, n_con: int, L: int, n_bins: int) -> dict[str, int]:
-    """Uncompressed bytes of every dataset of a chunk (``overlaps``: n_i x n_T x n_con x L^3 int8); the
-    file holds these, with ``overlaps`` gzip-compressed, plus HDF5 metadata."""
-    return {
-        name: np.dtype(dtype).itemsize * int(np.prod(shape, dtype=np.int64))
-        for name, (dtype, shape) in _shapes(n_i, n_T, n_con, L, n_bins).items()
-    }
-
-
 class CorruptChunkError(OSError):
     """A Monte Carlo file that is missing, truncated, incomplete or does not follow the contract."""
 
