@@ -25,7 +25,7 @@ from spinglass_ml.cost.pricing import (
     stage_of,
 )
 from spinglass_ml.cost.rates import Rates, load_rates
-from spinglass_ml.cost.report import PricedJob, price_plan, wall_s
+from spinglass_ml.cost.report import PricedJob, estimate, price_plan, wall_s
 from spinglass_ml.mc.chunks import write_synthetic_chunk
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,6 +142,7 @@ def test_jobs_of_a_hand_made_config(tmp_path):
     config["mc"]["gaussian"]["sizes"] = [
         {"L": 2, "instances": 5, "sweeps": 64, "n_con": 4, "chunk": 2},  # 3 chunks
         {"L": 3, "instances": 4, "sweeps": 64, "n_con": 4, "chunk": 4},  # 1 chunk
+        {"L": 4, "instances": 2, "sweeps": 64, "n_con": 4, "chunk": 2},  # 1 chunk, no bimodal data: no model
     ]
     config["mc"]["bimodal"]["sizes"] = [
         {"L": 2, "instances": 3, "sweeps": 64, "n_con": 4, "chunk": 3},  # 1 chunk
@@ -155,16 +156,21 @@ def test_jobs_of_a_hand_made_config(tmp_path):
     count = {}
     for job in plan.jobs:
         count[job.rule] = count.get(job.rule, 0) + 1
-    # simulate: 3 + 1 Gaussian chunks at 64 sweeps and again at therm-0.5's 32, 1 + 2 bimodal
-    assert count["simulate"] == 11
-    # 3 CNN conditions and the thermometer, 2 sizes with both disorders; adversarial and tradeoff per L
+    # simulate: 3 + 1 + 1 Gaussian chunks at 64 sweeps and again at therm-0.5's 32, 1 + 2 bimodal
+    assert count["simulate"] == 13
+    # 3 CNN conditions and the thermometer at the 2 sizes with both disorders; adversarial per such size,
+    # tradeoff per Gaussian size
     assert (count["train"], count["train_thermometer"], count["predict"]) == (6, 2, 8)
-    assert (count["adversarial"], count["tradeoff"], count["analyze"]) == (2, 2, 4)
-    assert sum(not job.local for job in plan.jobs) == 11 + 6 + 2 + 8 + 2 + 2
+    assert (count["adversarial"], count["tradeoff"], count["analyze"]) == (2, 3, 4)
+    assert sum(not job.local for job in plan.jobs) == 13 + 6 + 2 + 8 + 2 + 3
     threads = {
         (j.wildcards["disorder"], j.wildcards["L"]): j.threads for j in plan.jobs if j.rule == "simulate"
     }
-    assert threads == {("gaussian", "2"): 4, ("gaussian", "3"): 4, ("bimodal", "2"): 4, ("bimodal", "3"): 1}
+    assert threads == {("gaussian", "2"): 4, ("gaussian", "3"): 4, ("gaussian", "4"): 4, ("bimodal", "2"): 4,
+                       ("bimodal", "3"): 1}  # fmt: skip
+    est = estimate(plan, Rates(), cores=2)
+    assert est["unknown_rules"] == [] and est["total"]["jobs"] == len(plan.jobs)
+    assert est["total"]["core_hours"] > 0
 
 
 def _tiny_measured() -> dict[str, float]:

@@ -132,8 +132,9 @@ class Snapshots:
     def of(cls, config: Mapping[str, Any], L: int) -> Snapshots:
         """The snapshot counts of size L of the config."""
         count = {}
-        for disorder in DISORDERS:
-            size, n_T = size_entry(config, disorder, L), config["mc"][disorder]["temperatures"]["n"]
+        for disorder in DISORDERS:  # a Gaussian-only size (trade-off stage) has no bimodal snapshots
+            sizes, n_T = config["mc"][disorder]["sizes"], config["mc"][disorder]["temperatures"]["n"]
+            size = next((s for s in sizes if s["L"] == L), {"instances": 0, "n_con": 0})
             count[disorder] = (size["instances"], n_T * size["n_con"])
         held = round(config["ml"]["validation_fraction"] * count["gaussian"][0]) * count["gaussian"][1]
         return cls(L, math.prod(count["gaussian"]), math.prod(count["bimodal"]), held)
