@@ -29,6 +29,7 @@ localrules:
     predictions,
     summary,
     analyze,
+    analyze_ensemble,
     analyze_physics,
     analyze_summary,
     equilibration,

@@ -149,6 +149,7 @@ def test_jobs_of_a_hand_made_config(tmp_path):
         {"L": 3, "instances": 6, "sweeps": 64, "n_con": 4, "chunk": 4},  # 2 chunks, multispin
     ]
     config["ml"]["conditions"] = ["clean", "flip-0.1", "therm-0.5", "thermometer"]
+    config["ml"]["seeds"], config["ml"]["condition_seeds"] = 1, {"clean": 2}  # clean's model 1 too
     config["figures"] = {"fig2": "flip-0.1", "fig3": "therm-0.5"}
     path = tmp_path / "hand.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -158,11 +159,12 @@ def test_jobs_of_a_hand_made_config(tmp_path):
         count[job.rule] = count.get(job.rule, 0) + 1
     # simulate: 3 + 1 + 1 Gaussian chunks at 64 sweeps and again at therm-0.5's 32, 1 + 2 bimodal
     assert count["simulate"] == 13
-    # 3 CNN conditions and the thermometer at the 2 sizes with both disorders; adversarial per such size,
-    # tradeoff per Gaussian size
-    assert (count["train"], count["train_thermometer"], count["predict"]) == (6, 2, 8)
-    assert (count["adversarial"], count["tradeoff"], count["analyze"]) == (2, 3, 4)
-    assert sum(not job.local for job in plan.jobs) == 13 + 6 + 2 + 8 + 2 + 3
+    # 4 CNN models (clean's two, flip-0.1, therm-0.5) and the thermometer at the 2 sizes with both disorders;
+    # one analysis per model, one ensemble per condition; adversarial per such size, tradeoff per Gaussian size
+    assert (count["train"], count["train_thermometer"], count["predict"]) == (8, 2, 10)
+    assert (count["analyze"], count["analyze_ensemble"]) == (5, 4)
+    assert (count["adversarial"], count["tradeoff"]) == (2, 3)
+    assert sum(not job.local for job in plan.jobs) == 13 + 8 + 2 + 10 + 2 + 3
     threads = {
         (j.wildcards["disorder"], j.wildcards["L"]): j.threads for j in plan.jobs if j.rule == "simulate"
     }

@@ -58,7 +58,7 @@ def expected_chunks(config):
     return bimodal + gaussian
 
 
-@pytest.mark.parametrize("name, n_jobs", [("tiny", 15), ("config", None), ("paper", 300)])
+@pytest.mark.parametrize("name, n_jobs", [("tiny", 15), ("config", None), ("paper", 300), ("cluster", None)])
 def test_dry_run_plans_every_chunk(tmp_path, name, n_jobs):
     code, out = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / f"{name}.yaml"))
     assert code == 0, out
@@ -67,6 +67,20 @@ def test_dry_run_plans_every_chunk(tmp_path, name, n_jobs):
     # tiny (partial last chunks) and paper are pinned; the default study is tuned by hand, so derive it
     assert int(planned.group(1)) == (n_jobs or expected_chunks(load(name)))
     assert not (tmp_path / "results").exists()
+
+
+def test_the_cluster_study_fits_day_long_partitions(tmp_path):
+    """config/cluster.yaml through the SLURM profile: every job asks for at most 24 h (simulate's request is
+    1.5x its time at mc.ns_per_flip), the outputs are under results/cluster/, and the job count is the one the
+    README quotes."""
+    code, out = snakemake(tmp_path, "-n", "--profile", str(REPO / "profiles" / "slurm"), "--configfile",
+                          str(REPO / "config" / "cluster.yaml"))  # fmt: skip
+    assert code == 0, out
+    runtimes = [int(m) for m in re.findall(r"runtime=(\d+)", out)]
+    assert runtimes and max(runtimes) <= 24 * 60, max(runtimes)
+    assert re.search(r"^total\s+339$", out, re.MULTILINE), out
+    planned = {p for line in re.findall(r"output: (.+)", out) for p in line.split(", ")}
+    assert planned and all(p.startswith("results/cluster/") for p in planned)
 
 
 def test_named_runs_never_share_a_file(tmp_path):
@@ -235,8 +249,8 @@ def _thermometer_seeds(c):
     c["ml"]["condition_seeds"]["thermometer"] = 2
 
 
-def _seeds_of_unknown_condition(c):
-    c["ml"]["condition_seeds"]["flip-0.2"] = 2
+def _seeds_of_no_condition(c):
+    c["ml"]["condition_seeds"]["flop-0.1"] = 2  # not a condition name (one of another config is ignored)
 
 
 def _zero_seeds(c):
@@ -255,7 +269,7 @@ def _zero_seeds(c):
         (_predict_part_of_a_chunk, "mc.bimodal.sizes[0].predict_instances"),
         (_more_seeds_than_clean, "ml.condition_seeds.therm-0.5"),
         (_thermometer_seeds, "ml.condition_seeds.thermometer"),
-        (_seeds_of_unknown_condition, "ml.condition_seeds.flip-0.2"),
+        (_seeds_of_no_condition, "ml.condition_seeds"),
         (_zero_seeds, "ml.seeds"),
         (_negative_sweeps, "mc.gaussian.sizes[1].sweeps"),
         (_unknown_disorder, "mc.uniform"),

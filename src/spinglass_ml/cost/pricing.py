@@ -2,7 +2,7 @@
 
 Work is counted in the units the benchmarks measure: attempted spin flips (Monte Carlo), CNN examples
 (training steps x batch; attack and validation passes), bytes of overlaps read. Jobs are identified by their
-rule and wildcards only (``condition`` and ``L`` of the ML and robustness rules; ``disorder``, ``L``,
+rule and wildcards only (``model`` and ``L`` of the ML and robustness rules; ``disorder``, ``L``,
 ``sweeps`` and ``chunk`` of simulate), so the pricing holds for any number of jobs per rule.
 """
 
@@ -120,8 +120,9 @@ def price_simulate(chunk: Chunk, kernel: str, rates: Rates) -> Price:
 
 @dataclass(frozen=True)
 class Snapshots:
-    """Snapshot counts of size L: ``gaussian`` and ``bimodal`` all of them, ``held_out`` the Gaussian
-    validation instances' (ml.validation_fraction of the instances), and the bytes of one."""
+    """Snapshot counts of size L: ``gaussian`` all of them, ``bimodal`` the predicted ones (the first
+    ``predict_instances``, all by default), ``held_out`` the Gaussian validation instances'
+    (ml.validation_fraction of the instances), and the bytes of one."""
 
     L: int
     gaussian: int
@@ -135,7 +136,8 @@ class Snapshots:
         for disorder in DISORDERS:  # a Gaussian-only size (trade-off stage) has no bimodal snapshots
             sizes, n_T = config["mc"][disorder]["sizes"], config["mc"][disorder]["temperatures"]["n"]
             size = next((s for s in sizes if s["L"] == L), {"instances": 0, "n_con": 0})
-            count[disorder] = (size["instances"], n_T * size["n_con"])
+            instances = size.get("predict_instances") or size["instances"]  # the predicted ones
+            count[disorder] = (instances, n_T * size["n_con"])
         held = round(config["ml"]["validation_fraction"] * count["gaussian"][0]) * count["gaussian"][1]
         return cls(L, math.prod(count["gaussian"]), math.prod(count["bimodal"]), held)
 
@@ -239,14 +241,15 @@ def price_small(rule: str, outputs: int) -> Price:
 def price_job(job: PlannedJob, config: Mapping[str, Any], rates: Rates) -> Price:
     """The price of one planned job (rules other than those of :data:`RULE_STAGE` by :func:`price_small`)."""
     wc = job.wildcards
+    condition = wc.get("model", "").partition("/")[0]  # model k of a seed ensemble: <condition>/seed<k>
     if job.rule == "simulate":
         return price_simulate(Chunk.of(wc, config), config["mc"]["kernel"], rates)
     if job.rule == "train":
-        return price_train(wc["condition"], int(wc["L"]), config, rates)
+        return price_train(condition, int(wc["L"]), config, rates)
     if job.rule == "train_thermometer":
         return price_train_thermometer(int(wc["L"]), config, rates)
     if job.rule == "predict":
-        return price_predict(wc["condition"], int(wc["L"]), config, rates)
+        return price_predict(condition, int(wc["L"]), config, rates)
     if job.rule == "adversarial":
         models = sum(path.endswith(".keras") for path in job.inputs)
         return price_adversarial(int(wc["L"]), models, config, rates)
