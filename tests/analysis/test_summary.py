@@ -103,6 +103,10 @@ def test_dose_response_and_threshold_response_read_the_ensembles(study):
     assert [p[0] for p in points["cnn"]] == [0.95] and [p[0] for p in points["thermometer"]] == [0.95]
     Tc, err, method = summary.ensemble_tc(study["thermometer"])
     assert points["thermometer"][0][1:] == (Tc, err, method)
+    rows = summary.ensemble_tc_rows(study["clean"])
+    est = study["clean"]["bimodal"]["estimates"]
+    assert [r[0] for r in rows[2:]] == ["CNN p 4/6", "CNN p 4/8", "CNN p 6/8"]
+    assert rows[1][1:] == (est["collapse.Tc"]["value"], est["collapse.Tc"]["total_err"])
 
 
 @pytest.mark.parametrize(
@@ -112,3 +116,16 @@ def test_dose_response_and_threshold_response_read_the_ensembles(study):
 )  # fmt: skip
 def test_values_are_rounded_to_their_errors(value, err, text):
     assert summary.with_error(value, err) == text
+
+
+def test_best_crossing_is_the_most_precise_pair_else_the_collapse():
+    obj = {
+        "crossings": [
+            {"L1": 4, "L2": 6, "T": 1.13, "T_err": 0.06},
+            {"L1": 4, "L2": 8, "T": 1.17, "T_err": 0.02},
+            {"L1": 6, "L2": 8, "T": None, "T_err": None},
+        ],
+        "collapse": {"Tc": 1.15, "Tc_err": 0.03},
+    }
+    assert summary.best_crossing(obj) == (1.17, 0.02, "crossing (4, 8)")
+    assert summary.best_crossing({**obj, "crossings": obj["crossings"][2:]}) == (1.15, 0.03, "collapse")

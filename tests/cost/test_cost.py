@@ -160,7 +160,8 @@ def test_jobs_of_a_hand_made_config(tmp_path):
     # simulate: 3 + 1 + 1 Gaussian chunks at 64 sweeps and again at therm-0.5's 32, 1 + 2 bimodal
     assert count["simulate"] == 13
     # 4 CNN models (clean's two, flip-0.1, therm-0.5) and the thermometer at the 2 sizes with both disorders;
-    # one analysis per model, one ensemble per condition; adversarial per such size, tradeoff per Gaussian size
+    # one analysis per model, one ensemble per condition; adversarial per such size, tradeoff per Gaussian
+    # size
     assert (count["train"], count["train_thermometer"], count["predict"]) == (8, 2, 10)
     assert (count["analyze"], count["analyze_ensemble"]) == (5, 4)
     assert (count["adversarial"], count["tradeoff"]) == (2, 3)

@@ -367,7 +367,9 @@ def test_physics_reference_lists_every_estimate(tmp_path):
     g, xi = analysis_object(1.10, quantity="g"), analysis_object(1.13, quantity="xi_over_L")
     xi["crossings"][1].update(T=None, T_err=None, reason="no root")
     literature = [{"label": "ξ_L/L, KKY 2006", "Tc": 1.120, "Tc_err": 0.004}]
-    fig = comparison.physics_reference_figure(g, xi, analysis_object(), literature)
+    cnn = [(r"CNN (clean) $T_c$", 1.12, 0.01), ("CNN (clean) collapse", None, None),
+           ("CNN p 4/5", 1.13, 0.02), ("CNN p 5/6", 1.12, 0.02)]  # fmt: skip
+    fig = comparison.physics_reference_figure(g, xi, cnn, literature)
     estimates = fig.axes[2]
     labels = [t.get_text() for t in estimates.get_yticklabels()]
     assert labels == [
@@ -380,7 +382,7 @@ def test_physics_reference_lists_every_estimate(tmp_path):
         r"$\xi_L/L$ 4/5",
         r"$\xi_L/L$ 5/6",
     ]
-    assert len(estimates.containers) == 7 and [t.get_text() for t in estimates.texts].count("none") == 1
+    assert len(estimates.containers) == 6 and [t.get_text() for t in estimates.texts].count("none") == 2
     assert_images(*style.save(fig, tmp_path / "phys.pdf"))
 
 

@@ -144,11 +144,13 @@ def write_summary(path: str | Path, rows: list[dict]) -> None:
         writer.writerows({k: ("" if row[k] is None else row[k]) for k in columns} for row in rows)
 
 
-def reference_tc(analysis: Mapping) -> tuple[float | None, float | None, str]:
-    """(T_c, error, label) to draw as a reference from an analysis object: its headline T_c, or its collapse
-    T_c (labelled as such) where the headline estimate does not exist."""
-    if analysis.get("Tc") is not None:
-        return analysis["Tc"], analysis["Tc_err"], "headline"
+def best_crossing(analysis: Mapping) -> tuple[float | None, float | None, str]:
+    """(T, error, label) of the analysis object's pair crossing with the smallest error, e.g. the physical
+    reference of a comparison figure; else its collapse T_c (label "collapse")."""
+    found = [c for c in analysis.get("crossings", []) if c["T"] is not None and c["T_err"] is not None]
+    if found:
+        best = min(found, key=lambda c: c["T_err"])
+        return best["T"], best["T_err"], f"crossing ({best['L1']}, {best['L2']})"
     collapse = analysis.get("collapse") or {}
     return collapse.get("Tc"), collapse.get("Tc_err"), "collapse"
 
@@ -161,6 +163,19 @@ def ensemble_tc(record: Mapping) -> tuple[float | None, float | None, str]:
         if est[key]["value"] is not None:
             return est[key]["value"], est[key]["total_err"], label
     return None, None, "collapse"
+
+
+def ensemble_tc_rows(
+    record: Mapping, name: str = "CNN (clean)"
+) -> list[tuple[str, float | None, float | None]]:
+    """(label, value, total error) of an ensemble's headline T_c, collapse T_c and every pair crossing, for
+    a figure's list of estimates."""
+    est = record["bimodal"]["estimates"]
+    rows = [(rf"{name} $T_c$", "Tc"), (f"{name} collapse", "collapse.Tc")]
+    rows += [
+        (f"CNN p {k.split('_L')[1]}/{k.split('_L')[2][:-2]}", k) for k in est if k.startswith("crossing_L")
+    ]
+    return [(label, est[key]["value"], est[key]["total_err"]) for label, key in rows]
 
 
 def dose_response(ensembles: Sequence[Mapping]) -> dict[str, dict[str, list[tuple]]]:

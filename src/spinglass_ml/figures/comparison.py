@@ -74,10 +74,14 @@ def _crossing_rows(analysis: Mapping | None, name: str) -> list[tuple[str, float
 
 
 def physics_reference_figure(
-    binder: Mapping, xi: Mapping, cnn: Mapping, literature: Sequence[Mapping] = ()
+    binder: Mapping,
+    xi: Mapping,
+    cnn: Sequence[tuple[str, float | None, float | None]],
+    literature: Sequence[Mapping] = (),
 ) -> Figure:
     """Binder ratio and ξ_L/L of the bimodal data with their crossings, and every T_c estimate side by side
-    with the CNN's (its headline T_c and its own pair crossings). Arguments are analysis objects."""
+    with the CNN's. ``binder``, ``xi``: analysis objects; ``cnn``: (label, T_c or None, error) rows, e.g. the
+    clean ensemble's (:func:`spinglass_ml.analysis.summary.ensemble_tc_rows`)."""
     fig = plt.figure(figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.36), layout="constrained")
     apply_style()
     axes = fig.subplots(1, 3, width_ratios=[1, 1, 1.1])
@@ -100,11 +104,8 @@ def physics_reference_figure(
         else:
             note(ax, f"no data: {obj.get('reason')}")
         panel_label(ax, f"({label})")
-    collapse = cnn.get("collapse") or {}  # absent from an analysis that failed altogether
     rows = [
-        (r"CNN (clean) $T_c$", cnn.get("Tc"), cnn.get("Tc_err")),
-        ("CNN (clean) collapse", collapse.get("Tc"), collapse.get("Tc_err")),
-        *_crossing_rows(cnn, "CNN p"),
+        *cnn,
         *_crossing_rows(binder, "Binder g"),
         *_crossing_rows(xi, r"$\xi_L/L$"),
     ]
