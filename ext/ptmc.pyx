@@ -147,6 +147,7 @@ cdef extern from *:
     enum: MSC_DIGITS
     enum: MSC_K
     enum: PTMC_MAXR  # largest number of slots (2 n_T) per instance
+    enum: PTMC_BINNED  # log-binned observables: e, q_l, q^2
 
 cdef enum:
     # rows of the window accumulators ``acc[i, k, t]``
@@ -155,6 +156,10 @@ cdef enum:
     ACC_Q2 = 2
     ACC_Q4 = 3
     ACC_QK2 = 4
+    # rows of the log-bin sums ``bins[i, k, t, b]``
+    BIN_ENERGY = 0
+    BIN_LINK = 1
+    BIN_Q2 = 2
     # instances per group of the slot kernel (their slots side by side in every site's row)
     GROUP = 2
 
@@ -216,7 +221,7 @@ cdef struct Instance:
     int32_t *perm     # (2, n_T)
     uint32_t *xrng    # (4,)
     double *acc       # (5, n_T)
-    double *bins      # (2, n_T, n_bins)
+    double *bins      # (PTMC_BINNED, n_T, n_bins)
     double *swaps     # (n_T - 1,)
     float *beta       # (R,) inverse temperature of each slot
     int8_t *snaps     # (n_T, n_con, N), in the output array
@@ -284,7 +289,7 @@ cdef void measure(
     cdef int i, t, x, a, d, g, k
     cdef long snap
     cdef bint meas, snap_due
-    cdef double e_t, q, q2, re, im, qk2
+    cdef double e_t, ql, q, q2, re, im, qk2
     cdef Instance *I
     meas = ptmc_measured(u, sweeps_total, every)
     snap_due = u >= w0 and (u - w0 + 1) % stride == 0 and (u - w0 + 1) // stride - 1 < n_con
@@ -308,35 +313,31 @@ cdef void measure(
     if not meas:
         return
 
-    # link overlap (for the log-binned equilibration test and the window)
+    # link overlap and q^2 (for the log-binned equilibration test and the window), q from the plane sums
     ptmc_link_sums(level, N, nQs, W.Q, nbr, W.ql)
+    ptmc_plane_sums(level, L, nQs, W.Q, W.planes)
     k = ptmc_log_bin(u)
     for g in range(G):
         I = &inst[g]
         for t in range(n_T):
-            q = W.ql[g + G * I.perm[t]] / (3.0 * N)
-            e_t = (I.energy[I.perm[t]] + I.energy[I.perm[n_T + t]]) / (2.0 * N)
-            I.bins[(0 * n_T + t) * n_bins + k] += e_t
-            I.bins[(1 * n_T + t) * n_bins + k] += q
-            if u >= w0:
-                I.acc[ACC_ENERGY * n_T + t] += e_t
-                I.acc[ACC_LINK * n_T + t] += q
-    if u < w0:
-        return
-
-    # window measurements: q, q^2, q^4 and |q(k_min)|^2 / N from plane sums along each axis
-    ptmc_plane_sums(level, L, nQs, W.Q, W.planes)
-    for g in range(G):
-        I = &inst[g]
-        for t in range(n_T):
             a = g + G * I.perm[t]
+            ql = W.ql[a] / (3.0 * N)
+            e_t = (I.energy[I.perm[t]] + I.energy[I.perm[n_T + t]]) / (2.0 * N)
             qs = 0.0
             for x in range(L):
                 qs += W.planes[x * nQs + a]
             q = qs / N
             q2 = q * q
+            I.bins[(BIN_ENERGY * n_T + t) * n_bins + k] += e_t
+            I.bins[(BIN_LINK * n_T + t) * n_bins + k] += ql
+            I.bins[(BIN_Q2 * n_T + t) * n_bins + k] += q2
+            if u < w0:
+                continue
+            I.acc[ACC_ENERGY * n_T + t] += e_t
+            I.acc[ACC_LINK * n_T + t] += ql
             I.acc[ACC_Q2 * n_T + t] += q2
             I.acc[ACC_Q4 * n_T + t] += q2 * q2
+            # |q(k_min)|^2 / N, window only
             qk2 = 0.0
             for d in range(3):
                 re = 0.0
@@ -419,7 +420,7 @@ cdef ScratchLayout scratch_layout(int N, int L, int n_T, int n_bins) noexcept:
     lay.xrng = lay.perm + line_up(sizeof(int32_t) * R)
     lay.acc = lay.xrng + line_up(sizeof(uint32_t) * 4)
     lay.bins = lay.acc + line_up(sizeof(double) * 5 * n_T)
-    lay.swaps = lay.bins + line_up(sizeof(double) * 2 * n_T * n_bins)
+    lay.swaps = lay.bins + line_up(sizeof(double) * PTMC_BINNED * n_T * n_bins)
     lay.beta = lay.swaps + line_up(sizeof(double) * (n_T - 1))
     lay.inst_size = lay.beta + line_up(sizeof(float) * R)
     lay.total = lay.inst + GROUP * lay.inst_size
@@ -440,6 +441,7 @@ cdef void group_call(
     cdef int N = L * L * L
     cdef int R = 2 * n_T
     cdef int Rg = round_up(G * R, 16)
+    cdef long nb = PTMC_BINNED * n_T * n_bins  # log-bin sums of one instance
     cdef int i, j, k, g, n, r
     cdef char *base
     cdef Instance inst[GROUP]
@@ -477,7 +479,7 @@ cdef void group_call(
         memcpy(inst[g].perm, perm + n * R, sizeof(int32_t) * R)
         memcpy(inst[g].xrng, xrng + n * 4, sizeof(uint32_t) * 4)
         memcpy(inst[g].acc, acc + n * 5 * n_T, sizeof(double) * 5 * n_T)
-        memcpy(inst[g].bins, bins + n * 2 * n_T * n_bins, sizeof(double) * 2 * n_T * n_bins)
+        memcpy(inst[g].bins, bins + n * nb, sizeof(double) * nb)
         memcpy(inst[g].swaps, swaps + n * (n_T - 1), sizeof(double) * (n_T - 1))
     for i in range(6 * N):  # coupling pairs: (instance 0, instance G - 1)
         J2[2 * i] = inst[0].J6[i]
@@ -502,7 +504,7 @@ cdef void group_call(
         memcpy(perm + n * R, inst[g].perm, sizeof(int32_t) * R)
         memcpy(xrng + n * 4, inst[g].xrng, sizeof(uint32_t) * 4)
         memcpy(acc + n * 5 * n_T, inst[g].acc, sizeof(double) * 5 * n_T)
-        memcpy(bins + n * 2 * n_T * n_bins, inst[g].bins, sizeof(double) * 2 * n_T * n_bins)
+        memcpy(bins + n * nb, inst[g].bins, sizeof(double) * nb)
         memcpy(swaps + n * (n_T - 1), inst[g].swaps, sizeof(double) * (n_T - 1))
 
 
@@ -516,7 +518,7 @@ def run(
     const int32_t[:, ::1] nbr,        # IN     (N, 6)             neighbour table
     const double[::1] betas,          # IN     (n_T,)             inverse temperatures, descending
     double[:, :, ::1] acc,            # IN/OUT (n_i, 5, n_T)      window sums: e, q_l, q^2, q^4, qk2
-    double[:, :, :, ::1] bins,        # IN/OUT (n_i, 2, n_T, n_bins) log-bin sums of e and q_l
+    double[:, :, :, ::1] bins,        # IN/OUT (n_i, 3, n_T, n_bins) log-bin sums of e, q_l and q^2
     double[:, ::1] swaps,             # IN/OUT (n_i, n_T - 1)     accepted exchanges in the window
     int8_t[:, :, :, ::1] snaps,       # OUT    (n_i, n_T, n_con, N) overlap snapshots
     long sweep_start,
@@ -547,7 +549,8 @@ def run(
     cdef int g
     cdef char *scratch
     cdef ScratchLayout lay
-    if L * L * L != N or R != 2 * n_T or R > PTMC_MAXR or n_T < 2 or measure_every < 1:
+    if (L * L * L != N or R != 2 * n_T or R > PTMC_MAXR or n_T < 2 or measure_every < 1
+            or bins.shape[1] != PTMC_BINNED):
         raise ValueError("inconsistent kernel array shapes")
     p = np.asarray(perm)
     if n_i and not (np.all(np.sort(p[:, 0], axis=1) == np.arange(n_T))
@@ -577,6 +580,7 @@ def run(
 
 
 MULTISPIN_DIGITS = MSC_DIGITS  # acceptance digits per (site, slot) taken from each lane's bit stream
+LOG_BINNED = PTMC_BINNED       # observables in the log bins: e, q_l, q^2 (rows of bins)
 MULTISPIN_RING = MSC_K         # words in a group's shift-register ring (the lag of its longest tap)
 
 
@@ -593,7 +597,7 @@ def run_multispin(
     uint32_t[:, ::1] xrng,            # IN/OUT (n_g * 64, 4)      xoshiro128+ of each lane's exchanges
     int32_t[:, ::1] energy,           # IN/OUT (n_g * 64, R)      total energy of each lane's slots
     double[:, :, ::1] acc,            # IN/OUT (n_g * 64, 5, n_T) window sums: e, q_l, q^2, q^4, qk2
-    double[:, :, :, ::1] bins,        # IN/OUT (n_g * 64, 2, n_T, n_bins) log-bin sums of e and q_l
+    double[:, :, :, ::1] bins,        # IN/OUT (n_g * 64, 3, n_T, n_bins) log-bin sums of e, q_l, q^2
     double[:, ::1] swaps,             # IN/OUT (n_g * 64, n_T - 1) accepted exchanges in the window
     int8_t[:, :, :, ::1] snaps,       # OUT    (n_g * 64, n_T, n_con, N) overlap snapshots
     long sweep_start,
@@ -618,7 +622,7 @@ def run_multispin(
     if (L * L * L != N or L < 3 or Rp != (2 * n_T + 3) // 4 * 4 or Rp > PTMC_MAXR or n_T < 2
             or digits.shape[0] * 4 != Rp or digits.shape[2] != MSC_DIGITS or p32.shape[0] != Rp
             or energy.shape[1] != 2 * n_T or ring.shape[1] != MSC_K or acc.shape[0] != 64 * n_g
-            or measure_every < 1):
+            or measure_every < 1 or bins.shape[1] != PTMC_BINNED):
         raise ValueError("inconsistent multispin kernel array shapes")
     cdef double[:, ::1] wave = plane_waves(L)
     if n_g == 0 or sweep_stop <= sweep_start:

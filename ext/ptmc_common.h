@@ -33,6 +33,10 @@
    Python side's copy of the rule is spinglass_ml.simulation.measured_sweeps. */
 static inline int ptmc_measured(long u, long S, int m) { return u < 2L * m || u % m == m - 1 || u == S - 1; }
 
+/* Observables log-binned by both kernels, rows of their bins arrays (n, PTMC_BINNED, n_T, n_bins): the
+   energy per spin e, the link overlap q_l and q^2. */
+#define PTMC_BINNED 3
+
 /* Log bin of 0-based sweep index u (both kernels): bin k holds 2^k <= u < 2^(k+1); u = 0 joins bin 0. */
 static inline int ptmc_log_bin(long u) {
     int k = 0;

@@ -198,17 +198,32 @@ PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(msc_bonds_site)(int R, int n_T, in
     }
 }
 
+/* Three sites' contribution to msc_count_bonds: their overlaps q[t] = row[t] ^ row[n_T + t] (t < n_T) of
+   every replica pair into small (counters 0..n_T-1, plane stride n); a row of zeros stands for no site. */
+PTMC_ATTR PTMC_HELPER_ATTR void PTMC_NAME(msc_sites3)(int n_T, long n, const uint64_t *restrict s0,
+        const uint64_t *restrict s1, const uint64_t *restrict s2, uint64_t *restrict small) {
+    for (int t = 0; t < n_T; ++t)
+        PTMC_NAME(msc_add3)(small + t, n, s0[t] ^ s0[n_T + t], s1[t] ^ s1[n_T + t], s2[t] ^ s2[n_T + t]);
+}
+
 /* Bit-sliced counts, per lane, of the unsatisfied bonds of every slot (counters 0..R-1) and, if link, of the
-   bonds with q_i q_j = -1 of every temperature's replica pair (counters R..R+n_T-1), into big (M planes). */
+   bonds with q_i q_j = -1 (counters R..R+n_T-1) and the sites with q_i = -1 (counters R+n_T..R+2n_T-1) of
+   every temperature's replica pair, into big (M planes of n = R + 2 n_T link counters each; M bits hold 3N);
+   zero: Rp words of zeros. */
 PTMC_ATTR static PTMC_NOINLINE void PTMC_NAME(msc_count_bonds)(int N, int Rp, int n_T, int link, int M,
-        const uint64_t *spins, const uint64_t *jbits, const int32_t *nbr, uint64_t *big, uint64_t *small) {
-    const int R = 2 * n_T, n = R + n_T;
+        const uint64_t *spins, const uint64_t *jbits, const int32_t *nbr, const uint64_t *zero, uint64_t *big,
+        uint64_t *small) {
+    const int R = 2 * n_T, n = R + 2 * n_T * link;
     memset(big, 0, sizeof(uint64_t) * (size_t)M * n);
     memset(small, 0, sizeof(uint64_t) * 4 * (size_t)n);
     for (int i = 0; i < N; ++i) {
         const int32_t *nb = nbr + 6 * i;
         PTMC_NAME(msc_bonds_site)(R, n_T, link, n, spins + (long)i * Rp, spins + (long)nb[0] * Rp,
                                   spins + (long)nb[1] * Rp, spins + (long)nb[2] * Rp, jbits + 6 * i, small);
+        if (link && (i % 3 == 2 || i == N - 1))  /* sites i - i % 3 .. i, three at a time */
+            PTMC_NAME(msc_sites3)(n_T, n, i % 3 == 2 ? spins + (long)(i - 2) * Rp : zero,
+                                  i % 3 >= 1 ? spins + (long)(i - 1) * Rp : zero, spins + (long)i * Rp,
+                                  small + R + n_T);
         if (i % 5 == 4 || i == N - 1) PTMC_NAME(msc_flush)(big, small, M, n);  /* small <= 15 */
     }
 }
@@ -256,18 +271,19 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
         const uint32_t *p32, const double *betas, uint64_t *ring, int64_t *pos, uint32_t *frng,
         uint32_t *xrng, int32_t *en, double *acc, double *bins, double *swaps, int8_t *snaps,
         const double *cosk, const double *sink) {
-    const int N = L * L * L, R = 2 * n_T, nb_cnt = R + n_T;
+    const int N = L * L * L, R = 2 * n_T;
     const long n_meas = sweeps_total / 2, w0 = sweeps_total - n_meas, stride = n_meas / n_con;
     int M = 1, P = 1;
     while ((1L << M) <= 3L * N) ++M;
     while ((1L << P) <= (long)L * L) ++P;
     uint64_t *und = malloc(sizeof(uint64_t) * 3 * Rp);
-    uint64_t *big = malloc(sizeof(uint64_t) * (size_t)M * nb_cnt);
-    uint64_t *small = malloc(sizeof(uint64_t) * 4 * (size_t)nb_cnt);
+    uint64_t *big = malloc(sizeof(uint64_t) * (size_t)M * 2 * R);
+    uint64_t *small = malloc(sizeof(uint64_t) * 4 * 2 * (size_t)R);
     uint64_t *pc = malloc(sizeof(uint64_t) * (size_t)P * 3 * L * n_T);
     uint64_t *mask = malloc(sizeof(uint64_t) * 2 * (n_T - 1));
-    int64_t *val = malloc(sizeof(int64_t) * 64);
+    int64_t *val = malloc(sizeof(int64_t) * 2 * 64), *neg = val + 64;
     double *planes = malloc(sizeof(double) * 64 * 3 * L);
+    const uint64_t *zero = calloc(Rp, sizeof(uint64_t));
     for (long u = sweep_start; u < sweep_stop; ++u) {
         /* replica exchange, per lane: chain a then chain b, pairs (t, t+1) in order */
         memset(mask, 0, sizeof(uint64_t) * 2 * (n_T - 1));
@@ -306,30 +322,36 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
         PTMC_NAME(msc_sweep)(N, Rp, spins, jbits, nbr, digits, p32, ring, pos, frng, und, und + Rp, und + 2 * Rp);
 
         /* energies E = 2 U - 3N and link overlaps q_l = 1 - 2 V / 3N (V bonds with q_i q_j = -1) */
-        const int meas = ptmc_measured(u, sweeps_total, every);
-        PTMC_NAME(msc_count_bonds)(N, Rp, n_T, meas, M, spins, jbits, nbr, big, small);
+        const int meas = ptmc_measured(u, sweeps_total, every), nb_cnt = R + 2 * n_T * meas;
+        PTMC_NAME(msc_count_bonds)(N, Rp, n_T, meas, M, spins, jbits, nbr, zero, big, small);
         for (int r = 0; r < R; ++r) {
             PTMC_NAME(msc_extract)(big, M, nb_cnt, r, val);
             for (int b = 0; b < 64; ++b) en[(long)b * R + r] = (int32_t)(2 * val[b] - 3L * N);
         }
-        const int k = ptmc_log_bin(u);
+        /* and q = 1 - 2 n_-/N (n_- sites with q_i = -1), for the log bins and the window */
+        const int k = ptmc_log_bin(u), window = u >= w0;
         for (int t = 0; t < n_T * meas; ++t) {
             PTMC_NAME(msc_extract)(big, M, nb_cnt, R + t, val);
+            PTMC_NAME(msc_extract)(big, M, nb_cnt, R + n_T + t, neg);
             for (int b = 0; b < 64; ++b) {
                 double ql = 1.0 - 2.0 * (double)val[b] / (3.0 * N);
                 double et = (double)(en[(long)b * R + t] + en[(long)b * R + n_T + t]) / (2.0 * N);
-                double *bb = bins + (long)b * 2 * n_T * n_bins;
+                double q = (double)(N - 2 * neg[b]) / N, q2 = q * q;
+                double *bb = bins + (long)b * PTMC_BINNED * n_T * n_bins;
                 bb[t * n_bins + k] += et;
                 bb[(n_T + t) * n_bins + k] += ql;
-                if (u >= w0) {
+                bb[(2 * n_T + t) * n_bins + k] += q2;
+                if (window) {
                     acc[((long)b * 5 + 0) * n_T + t] += et;
                     acc[((long)b * 5 + 1) * n_T + t] += ql;
+                    acc[((long)b * 5 + 2) * n_T + t] += q2;
+                    acc[((long)b * 5 + 3) * n_T + t] += q2 * q2;
                 }
             }
         }
-        if (u < w0) continue;
+        if (!window) continue;
 
-        /* window: q, q^2, q^4 and |q(k_min)|^2 / N from the plane sums */
+        /* window: |q(k_min)|^2 / N from the plane sums */
         if (meas) PTMC_NAME(msc_count_planes)(L, Rp, n_T, P, spins, pc, und);
         for (int t = 0; t < n_T * meas; ++t) {
             for (int dx = 0; dx < 3 * L; ++dx) {
@@ -338,9 +360,7 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
             }
             for (int b = 0; b < 64; ++b) {
                 const double *pl = planes + b * 3 * L;
-                double q = 0.0, qk2 = 0.0;
-                for (int x = 0; x < L; ++x) q += pl[x];
-                q /= N;
+                double qk2 = 0.0;
                 for (int d = 0; d < 3; ++d) {
                     double re = 0.0, im = 0.0;
                     for (int x = 0; x < L; ++x) {
@@ -349,9 +369,6 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
                     }
                     qk2 += (re * re + im * im) / N;
                 }
-                double q2 = q * q;
-                acc[((long)b * 5 + 2) * n_T + t] += q2;
-                acc[((long)b * 5 + 3) * n_T + t] += q2 * q2;
                 acc[((long)b * 5 + 4) * n_T + t] += qk2 / 3.0;
             }
         }
@@ -368,5 +385,5 @@ PTMC_ATTR static void PTMC_NAME(msc_run_group)(
             }
         }
     }
-    free(und); free(big); free(small); free(pc); free(mask); free(val); free(planes);
+    free(und); free(big); free(small); free(pc); free(mask); free(val); free(planes); free((void *)zero);
 }

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import h5py
 import numpy as np
 import pytest
 
-from spinglass_ml.mc.chunks import ATTRIBUTES, DATASETS, CorruptChunkError, read_chunk, write_chunk
+from spinglass_ml.mc.chunks import (
+    ATTRIBUTES,
+    DATASETS,
+    FORMAT_VERSION,
+    CorruptChunkError,
+    FormatVersionError,
+    read_chunk,
+    write_chunk,
+)
 from spinglass_ml.mc.schedule import temperature_grid
 from spinglass_ml.mc.simulation import simulate_chunk
 
@@ -33,6 +43,7 @@ def test_round_trip_follows_the_contract(written, data):
     for key in DATASETS:
         np.testing.assert_array_equal(got[key], data[key], err_msg=key)
     assert attrs["disorder"] == "bimodal" and attrs["n_instances"] == 3 and attrs["package_version"]
+    assert attrs["format_version"] == FORMAT_VERSION == 2 and got["logbins/q2"].shape == (3, 6, 6)
     with h5py.File(written) as f:
         assert f["overlaps"].compression == "gzip"
         assert f["couplings"].dtype == np.float32 and f["overlaps"].dtype == np.int8
@@ -67,6 +78,22 @@ def test_off_contract_shapes_and_missing_datasets_are_rejected(written):
         f.attrs["n_instances"] = 3
         del f["qk2"]
     with pytest.raises(CorruptChunkError, match="missing dataset 'qk2'"):
+        read_chunk(written)
+
+
+def test_file_of_another_format_is_rejected_with_what_to_do(written):
+    """A chunk of format 1 (no format_version attribute, no logbins/q2) names the file, both versions and the
+    remedy; so does one of a newer format."""
+    with h5py.File(written, "a") as f:
+        del f.attrs["format_version"]
+        del f["logbins/q2"]
+    remedy = r"delete it \(it is read-only\) and simulate it again"
+    message = rf"^{re.escape(str(written))}: .*format version 1, but .* version 2 only .*{remedy}"
+    with pytest.raises(FormatVersionError, match=message):
+        read_chunk(written, ["energy"])
+    with h5py.File(written, "a") as f:
+        f.attrs["format_version"] = FORMAT_VERSION + 1
+    with pytest.raises(CorruptChunkError, match="format version 3, .*the spinglass-ml that wrote it"):
         read_chunk(written)
 
 

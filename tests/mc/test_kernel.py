@@ -101,22 +101,24 @@ def test_kernel_matches_exact_correlations_on_L3(kernel, disorder):
         assert np.all(np.abs(mean - exact[key]) <= 4.5 * sem + 1e-4), (key, (mean - exact[key]) / sem)
 
 
-@pytest.mark.parametrize("disorder", ["gaussian", "bimodal"])
-def test_kernel_agrees_with_numpy_reference_at_L4(disorder):
-    """Sequential kernel vs checkerboard NumPy reference on the same 32 samples of L = 4 (zero-field spins
-    flip with probability 1 here, unlike at L = 2): the per-sample differences of the window averages have
-    mean zero within 4.5 standard errors at each of the 6 temperatures and 3 observables (false failure
-    about 1e-4 for a new seed)."""
+@pytest.mark.parametrize("kernel, disorder", PATHS_L3)
+def test_kernel_agrees_with_numpy_reference_at_L4(kernel, disorder):
+    """Every kernel path vs the checkerboard NumPy reference on the same 32 samples of L = 4 (zero-field spins
+    flip with probability 1 here, unlike at L = 2; ("auto", "bimodal") is the multispin path): the per-sample
+    differences of the window averages and of the log bins of e, q_l and q^2 have mean zero within 4.5
+    standard errors at each of the 6 temperatures (false failure about 1e-3 for a new seed). Log bins from
+    sweep 8 on: in the first sweeps from random spins the sequential and the checkerboard sweep differ."""
     T = temperature_grid(1.0, 2.0, 6)
     n = 32
     J = np.stack([instance_couplings(5, disorder, 4, i) for i in range(n)])
     seeds = [instance_seed(5, disorder, 4, i, STREAM_MC) for i in range(n)]
-    fast = run_pt(J, T, 1024, 1, seeds, threads=2)
+    fast = run_pt(J, T, 1024, 1, seeds, threads=2, kernel=kernel)
     slow = numpy_baseline.simulate(J, T, 1024, np.random.default_rng(5))
-    for key in ("energy", "link_overlap", "q2"):
-        diff = fast[key] - slow[key]
+    for key in ("energy", "link_overlap", "q2", "logbins/energy", "logbins/link_overlap", "logbins/q2"):
+        assert fast[key].shape == slow[key].shape, key
+        diff = (fast[key] - slow[key])[..., 3:] if key.startswith("logbins/") else fast[key] - slow[key]
         sem = diff.std(axis=0, ddof=1) / np.sqrt(n)
-        assert np.all(np.abs(diff.mean(axis=0)) <= 4.5 * sem), (key, diff.mean(axis=0), sem)
+        assert np.all(np.abs(diff.mean(axis=0)) <= 4.5 * sem), (key, diff.mean(axis=0) / sem)
 
 
 @pytest.mark.parametrize("disorder", ["gaussian", "bimodal"])
@@ -158,17 +160,20 @@ def test_equilibration_diagnostics_tell_equilibrated_from_short_runs():
     assert not any(c.passed for c in equilibration_checks(short, "gaussian"))
 
 
-def test_log_bins_converge_and_last_bin_is_the_window():
+@pytest.mark.parametrize("kernel, disorder", PATHS_L3)
+def test_log_bins_converge_and_last_bin_is_the_window(kernel, disorder):
     sweeps = 1024
-    d = chunk(sweeps=sweeps, n_instances=16, threads=2)
+    d = chunk(sweeps=sweeps, n_instances=16, threads=2, kernel=kernel, disorder=disorder)
     # every sweep up to 2 x MEASURE_EVERY = 8, then every 4th
     assert np.array_equal(log_bin_counts(sweeps), [2, 2, 4, 2, 4, 8, 16, 32, 64, 128])
     # for sweeps a power of two, the last log bin is exactly the measurement window
-    np.testing.assert_allclose(d["logbins/energy"][..., -1], d["energy"], rtol=1e-12)
-    np.testing.assert_allclose(d["logbins/link_overlap"][..., -1], d["link_overlap"], rtol=1e-12)
+    for key in ("energy", "link_overlap", "q2"):
+        np.testing.assert_allclose(d[f"logbins/{key}"][..., -1], d[key], rtol=1e-12, err_msg=key)
     e = d["logbins/energy"].mean(axis=0)
     assert np.all(e[:, 0] > e[:, -1] + 0.3)  # relaxation from the random start is visible
     assert np.all(np.abs(e[:, -1] - e[:, -2]) < 0.02)  # and over by the last two bins
+    q2 = d["logbins/q2"]
+    assert np.all((q2 > 0) & (q2 <= 1)) and np.all(q2[..., 0].mean(axis=0) < q2[..., -1].mean(axis=0))
 
 
 def test_measured_sweeps():
@@ -189,7 +194,8 @@ def test_kernels_measure_the_sweeps_measured_sweeps_counts(kernel, sweeps):
     """The C rule (ptmc_measured, ptmc_log_bin, the window start) and the Python counts that divide the sums
     must pick the same sweeps, or every average is off by a factor. A ferromagnet started aligned at T <= 0.02
     never flips (exp(-4 / 0.02) rounds to 0), so each measured sweep adds exactly e = -3 per spin: the sums
-    divided by -3 are the kernel's own counts, per log bin and in the window, on both paths."""
+    divided by -3 are the kernel's own counts, per log bin and in the window, on every path; q_l and q^2 are 1
+    at every measurement, so their sums are the counts too."""
     L, T = 3, np.array([0.01, 0.02])
     J = np.ones((2, 3, L, L, L))
     seeds = [instance_seed(1, "bimodal", L, i, STREAM_MC) for i in range(2)]
@@ -203,6 +209,8 @@ def test_kernels_measure_the_sweeps_measured_sweeps_counts(kernel, sweeps):
     counts = np.broadcast_to(log_bin_counts(sweeps), (len(seeds), T.size, n_log_bins(sweeps)))
     np.testing.assert_array_equal(state.bins[: len(seeds), 0] / -3.0, counts)
     np.testing.assert_array_equal(state.bins[: len(seeds), 1], counts)  # link overlap 1 at every measurement
+    np.testing.assert_array_equal(state.bins[: len(seeds), 2], counts)  # and q^2
+    np.testing.assert_array_equal(state.acc[: len(seeds), 2], window_count(sweeps))
     np.testing.assert_array_equal(state.acc[: len(seeds), 0] / -3.0, window_count(sweeps))
 
 

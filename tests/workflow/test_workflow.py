@@ -306,7 +306,7 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     """The tiny config for real, in a copy of the checkout: every chunk is written, valid, logged with
     progress and benchmarked; every model and prediction file follows its contract. Then what reruns: moving
     the finished study, or touching every module of the installed package, plans nothing; a new version of
-    the Monte Carlo chains plans every simulate job."""
+    the Monte Carlo chains, or of the chunk format, plans every simulate job."""
     from spinglass_ml.analysis import summary
     from spinglass_ml.mc.chunks import read_chunk
 
@@ -419,11 +419,12 @@ def test_tiny_study_runs_end_to_end(tmp_path):
         path.touch()
     code, out = snakemake_in(moved, "-n", "--configfile", config)
     assert code == 0 and "Nothing to be done" in out, out
-    bump = (  # the same dry run with the next version of the Monte Carlo chains
-        "import sys, spinglass_ml.mc.simulation as s; s.CHAIN_VERSION += 1; from snakemake.cli import main; "
-        f"sys.argv = ['snakemake', '-n', '-s', {str(moved / 'Snakefile')!r}, '-d', {str(moved)!r}, "
-        f"'--configfile', {config!r}]; main()"
-    )
-    proc = subprocess.run([sys.executable, "-c", bump], capture_output=True, text=True, timeout=300)
-    planned = re.search(r"^simulate\s+(\d+)$", proc.stdout + proc.stderr, re.MULTILINE)
-    assert planned and int(planned.group(1)) == expected_chunks(load("tiny")), proc.stdout + proc.stderr
+    for module, version in (("simulation", "CHAIN_VERSION"), ("chunks", "FORMAT_VERSION")):
+        bump = (  # the same dry run with the next version of the Monte Carlo chains, or of the chunk format
+            f"import sys, spinglass_ml.mc.{module} as s; s.{version} += 1; from snakemake.cli import main; "
+            f"sys.argv = ['snakemake', '-n', '-s', {str(moved / 'Snakefile')!r}, '-d', {str(moved)!r}, "
+            f"'--configfile', {config!r}]; main()"
+        )
+        proc = subprocess.run([sys.executable, "-c", bump], capture_output=True, text=True, timeout=300)
+        planned = re.search(r"^simulate\s+(\d+)$", proc.stdout + proc.stderr, re.MULTILINE)
+        assert planned and int(planned.group(1)) == expected_chunks(load("tiny")), proc.stdout + proc.stderr

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import jsonschema
 import yaml
+from spinglass_ml.mc.chunks import FORMAT_VERSION
 from spinglass_ml.mc.simulation import CHAIN_VERSION
 from spinglass_ml.ml.conditions import label_threshold, parse_condition, training_sweeps
 from spinglass_ml.provenance import code_digest

@@ -16,6 +16,8 @@ rule simulate:
     params:
         # the version of the sampled chains, not a digest of the code: a refactor reruns no Monte Carlo
         chain=CHAIN_VERSION,
+        # the version of the chunk contract: chunks of an older format (without logbins/q2) are simulated again
+        format=FORMAT_VERSION,
         temperatures=simulate_temperatures,
         run=simulate_run,
         seed=config["seed"],

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from spinglass_ml import _ptmc
 from spinglass_ml.mc.schedule import MEASURE_EVERY
 from spinglass_ml.mc.state import MultispinState, PTState
 
 # Each path's name in checkpoint fingerprints: a checkpoint resumes only on the path that wrote it (their
-# chains differ). The simd path keeps the name it had as the only one-instance path, so its checkpoints from
-# before the scalar reference existed stay valid.
+# chains differ). The simd path keeps the name it had as the only one-instance path.
 CHECKPOINT_NAMES = {"multispin": "_multispin_path", "simd": "_plain_path", "plain": "_scalar_path"}
 
 
@@ -25,7 +25,9 @@ def fingerprint(
     h = hashlib.sha256(path.encode())
     h.update(np.ascontiguousarray(couplings, np.float32).tobytes())
     h.update(np.ascontiguousarray(temperatures, np.float64).tobytes())
-    h.update(f"{sweeps},{n_con},{MEASURE_EVERY}".encode())
+    # the number of log-binned observables fixes the layout of the state's bins: a checkpoint written before
+    # q^2 was log-binned lacks its early bins and starts afresh
+    h.update(f"{sweeps},{n_con},{MEASURE_EVERY},{_ptmc.LOG_BINNED}".encode())
     for ss in mc_seeds:
         h.update(repr((ss.entropy, ss.spawn_key)).encode())
     return h.hexdigest()

@@ -4,7 +4,8 @@ One file holds a contiguous range of disorder instances (leading axis ``i``) at 
 (axis ``t``); docs/contracts.md gives the meaning of each dataset. Files are written atomically (a temporary
 file renamed into place once complete), carry a ``complete`` attribute written last, and are validated on
 read, so a truncated, partial or foreign file raises :class:`CorruptChunkError` instead of being read
-silently.
+silently. The contract is versioned (:data:`FORMAT_VERSION`, the ``format_version`` attribute); a file of an
+older (or newer) format raises :class:`FormatVersionError`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ import numpy as np
 
 from spinglass_ml.provenance import package_version
 
+# The version of the contract, stored in every file as ``format_version`` (files without it are version 1).
+# Bump it with any change of the datasets or attributes; rule simulate reruns the chunks of other versions.
+# 2: ``logbins/q2``.
+FORMAT_VERSION = 2
 ATTRIBUTES = ("L", "disorder", "sweeps", "seed", "first_instance", "n_instances", "n_con",
-              "package_version", "config_hash")  # fmt: skip
+              "package_version", "config_hash", "format_version")  # fmt: skip
 
 
 def _shapes(n_i: int, n_T: int, n_con: int, L: int, n_bins: int) -> dict[str, tuple[str, tuple[int, ...]]]:
@@ -36,6 +41,7 @@ def _shapes(n_i: int, n_T: int, n_con: int, L: int, n_bins: int) -> dict[str, tu
         "qk2": ("f8", (n_i, n_T)),
         "logbins/energy": ("f8", (n_i, n_T, n_bins)),
         "logbins/link_overlap": ("f8", (n_i, n_T, n_bins)),
+        "logbins/q2": ("f8", (n_i, n_T, n_bins)),
         "swap_acceptance": ("f8", (n_i, n_T - 1)),
         "final_spins": ("i1", (n_i, n_T, 2, *grid)),
     }
@@ -48,6 +54,10 @@ class CorruptChunkError(OSError):
     """A Monte Carlo file that is missing, truncated, incomplete or does not follow the contract."""
 
 
+class FormatVersionError(CorruptChunkError):
+    """A complete Monte Carlo file written to another version of the contract than :data:`FORMAT_VERSION`."""
+
+
 def write_chunk(path: str | Path, data: dict[str, np.ndarray], attrs: dict) -> None:
     """Write one chunk atomically.
 
@@ -56,10 +66,11 @@ def write_chunk(path: str | Path, data: dict[str, np.ndarray], attrs: dict) -> N
     path : final path; the data go to a temporary file in the same folder that is renamed into place
         only once complete, so an interrupted job never leaves a file at ``path``
     data : every dataset of the contract (extra keys are an error)
-    attrs : every attribute of the contract except ``package_version``, which is added here
+    attrs : every attribute of the contract except ``package_version`` and ``format_version``, which are added
+        here
     """
     path = Path(path)
-    attrs = {**attrs, "package_version": package_version()}
+    attrs = {**attrs, "package_version": package_version(), "format_version": FORMAT_VERSION}
     missing = set(ATTRIBUTES) - set(attrs)
     if missing or set(data) != set(DATASETS):
         raise ValueError(f"write_chunk: missing attributes {sorted(missing)} or datasets "
@@ -98,6 +109,18 @@ def _check(path: Path) -> dict:
         if not attrs.get("complete", False):
             raise CorruptChunkError(
                 f"{path}: incomplete (no 'complete' attribute): the writing job did not finish"
+            )
+        version = int(attrs.get("format_version", 1))
+        if version != FORMAT_VERSION:
+            todo = (
+                "delete it (it is read-only) and simulate it again; snakemake plans rule simulate for every "
+                "chunk of an older format"
+                if version < FORMAT_VERSION
+                else "read it with the spinglass-ml that wrote it (its package_version attribute)"
+            )
+            raise FormatVersionError(
+                f"{path}: Monte Carlo chunk of format version {version}, but this package reads version "
+                f"{FORMAT_VERSION} only (docs/contracts.md): {todo}"
             )
         missing = [k for k in ATTRIBUTES if k not in attrs]
         if missing:
@@ -153,13 +176,17 @@ def write_synthetic_chunk(
     *,
     disorder: str = "gaussian",
     sweeps: int = 64,
+    measurements: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Write a contract-conforming chunk around given overlaps, for tests and benchmarks of the ML stages.
 
     Parameters
     ----------
     overlaps : ±1, shape (n_i, n_T, n_con, L, L, L); the other datasets are zero placeholders (final spins +1)
+        unless given in ``measurements``
     temperatures : (n_T,) ascending
+    measurements : datasets of the contract replacing the placeholders, e.g. the window averages and the
+        ``logbins/*`` (n_i, n_T, n_bins), all with the same n_bins (1 without them)
     """
     n_i, n_T, n_con, L = overlaps.shape[:4]
     data = {name: np.zeros((n_i, n_T)) for name in ("energy", "link_overlap", "q2", "q4", "qk2")}
@@ -168,12 +195,12 @@ def write_synthetic_chunk(
             "temperatures": np.asarray(temperatures, np.float64),
             "couplings": np.zeros((n_i, 3, L, L, L), np.float32),
             "overlaps": np.asarray(overlaps, np.int8),
-            "logbins/energy": np.zeros((n_i, n_T, 1)),
-            "logbins/link_overlap": np.zeros((n_i, n_T, 1)),
+            **{name: np.zeros((n_i, n_T, 1)) for name in DATASETS if name.startswith("logbins/")},
             "swap_acceptance": np.zeros((n_i, n_T - 1)),
             "final_spins": np.ones((n_i, n_T, 2, L, L, L), np.int8),
         }
     )
+    data.update(measurements or {})  # a name off the contract fails in write_chunk
     attrs = {"L": L, "disorder": disorder, "sweeps": sweeps, "seed": 0, "first_instance": first_instance,
              "n_instances": n_i, "n_con": n_con, "config_hash": "synthetic"}  # fmt: skip
     write_chunk(path, data, attrs)

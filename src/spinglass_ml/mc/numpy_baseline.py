@@ -10,7 +10,8 @@ instances are updated at once: a flip is accepted with probability ``min(1, exp(
 replica-exchange pass over the temperature pairs ``(t, t+1)``, ``t = 0, ..., n_T - 2`` in this order, for
 each chain: the configurations at ``t`` and ``t+1`` are swapped with probability
 ``min(1, exp((1/T_t - 1/T_{t+1}) (E_t - E_{t+1})))``. Measurements follow the exchange pass; they are
-averaged over the last ``sweeps // 2`` sweeps (the window).
+averaged over the last ``sweeps // 2`` sweeps (the window), and e, q_l and q^2 also over the log bins of the
+kernels, on the sweeps they measure (:mod:`spinglass_ml.mc.schedule`).
 
 Conventions (sites, bonds, observables) are those of :mod:`spinglass_ml.mc.lattice`.
 """
@@ -26,6 +27,9 @@ from spinglass_ml.mc.lattice import (
     overlap_k2,
     zero_field_flip_probability,
 )
+from spinglass_ml.mc.schedule import log_bin_counts, measured_sweeps
+
+LOG_BINNED = ("energy", "link_overlap", "q2")  # the observables of the ``logbins/*`` outputs
 
 
 def _energies(spins: np.ndarray, nbr: np.ndarray, j6: np.ndarray) -> np.ndarray:
@@ -124,10 +128,12 @@ def simulate(
     dict of numpy arrays
         Window averages per instance and temperature, float64 of shape (n_i, n_T): ``energy``, energy per
         spin averaged over both replicas; ``link_overlap``, ``q2``, ``q4``, ``qk2``, the two-replica
-        observables of :func:`spinglass_ml.mc.exact.thermal_averages`. ``swap_acceptance``, float64 of shape
-        (n_i, n_T - 1): accepted / attempted exchanges of the pair ``(t, t+1)`` in the window, both chains.
-        ``final_spins``, int8 of shape (n_i, n_T, 2, L, L, L): the last configurations in temperature order,
-        chain a then chain b.
+        observables of :func:`spinglass_ml.mc.exact.thermal_averages`. ``logbins/energy``,
+        ``logbins/link_overlap``, ``logbins/q2``, float64 of shape (n_i, n_T, n_bins): the averages of e, q_l
+        and q^2 over the measured sweeps of each log bin, as the kernels define them. ``swap_acceptance``,
+        float64 of shape (n_i, n_T - 1): accepted / attempted exchanges of the pair ``(t, t+1)`` in the
+        window, both chains. ``final_spins``, int8 of shape (n_i, n_T, 2, L, L, L): the last configurations
+        in temperature order, chain a then chain b.
 
     Raises
     ------
@@ -159,6 +165,9 @@ def simulate(
     spins = (2 * rng.integers(0, 2, size=(n_i, n_t, 2, n)) - 1).astype(np.int8)
     window = sweeps // 2
     sums = {key: np.zeros((n_i, n_t)) for key in ("energy", "link_overlap", "q2", "q4", "qk2")}
+    counts = log_bin_counts(sweeps)
+    bins = {key: np.zeros((n_i, n_t, counts.size)) for key in LOG_BINNED}
+    measured = measured_sweeps(sweeps)
     accepted = np.zeros((n_i, n_t - 1), dtype=np.int64)
 
     for sweep in range(sweeps):
@@ -166,19 +175,27 @@ def simulate(
             _half_sweep(spins, sites, nbr_sites, j_sites, beta[:, None, None], rng)
         e = _energies(spins, nbr, j6)
         swaps = _exchange(spins, e, beta, rng)
-        if sweep < sweeps - window:
+        in_window = sweep >= sweeps - window
+        if not (in_window or measured[sweep]):
             continue
-        accepted += swaps
         cubes = spins.reshape(n_i, n_t, 2, L, L, L)
         q_sites = cubes[:, :, 0] * cubes[:, :, 1]  # (n_i, n_T, L, L, L)
         q = q_sites.reshape(n_i, n_t, n).mean(axis=-1, dtype=np.float64)
-        sums["energy"] += e.mean(axis=-1) / n
-        sums["link_overlap"] += link_overlap(cubes[:, :, 0], cubes[:, :, 1])
-        sums["q2"] += q**2
+        now = {"energy": e.mean(axis=-1) / n, "link_overlap": link_overlap(cubes[:, :, 0], cubes[:, :, 1]),
+               "q2": q**2}  # fmt: skip
+        if measured[sweep]:
+            for key in LOG_BINNED:
+                bins[key][..., max(sweep, 1).bit_length() - 1] += now[key]
+        if not in_window:
+            continue
+        accepted += swaps
+        for key in LOG_BINNED:
+            sums[key] += now[key]
         sums["q4"] += q**4
         sums["qk2"] += overlap_k2(q_sites)
 
     out = {key: total / window for key, total in sums.items()}
+    out.update({f"logbins/{key}": total / counts for key, total in bins.items()})
     out["swap_acceptance"] = accepted / (2.0 * window)
     out["final_spins"] = spins.reshape(n_i, n_t, 2, L, L, L)
     return out

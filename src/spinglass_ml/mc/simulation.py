@@ -195,9 +195,10 @@ def run_pt(
     Returns
     -------
     dict with the contract datasets ``energy, link_overlap, q2, q4, qk2`` (n_i, n_T),
-    ``logbins/energy, logbins/link_overlap`` (n_i, n_T, n_bins), ``swap_acceptance`` (n_i, n_T - 1),
-    ``overlaps`` int8 (n_i, n_T, n_con, L, L, L), ``final_spins`` int8 (n_i, n_T, 2, L, L, L), and
-    ``final_energy`` (n_i, n_T, 2): total energy of each final configuration, as tracked by the kernel.
+    ``logbins/energy, logbins/link_overlap, logbins/q2`` (n_i, n_T, n_bins), ``swap_acceptance``
+    (n_i, n_T - 1), ``overlaps`` int8 (n_i, n_T, n_con, L, L, L), ``final_spins`` int8
+    (n_i, n_T, 2, L, L, L), and ``final_energy`` (n_i, n_T, 2): total energy of each final configuration,
+    as tracked by the kernel.
     """
     couplings = np.asarray(couplings)
     temperatures = np.asarray(temperatures, dtype=np.float64)
@@ -270,6 +271,7 @@ def _results(state, final: np.ndarray, final_energy: np.ndarray, n_i: int, L: in
         "qk2": acc[:, 4],
         "logbins/energy": bins[:, 0],
         "logbins/link_overlap": bins[:, 1],
+        "logbins/q2": bins[:, 2],
         "swap_acceptance": state.swaps[:n_i] / (2.0 * n_meas),
         "overlaps": state.snaps[:n_i].reshape(n_i, n_T, -1, L, L, L),
         "final_spins": final.astype(np.int8).reshape(n_i, n_T, 2, L, L, L),

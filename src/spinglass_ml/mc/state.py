@@ -25,7 +25,7 @@ class PTState:
     lanes: np.ndarray  # uint32 (n_i, 4, 2 n_T), xoshiro128+ state of each slot's lane
     xrng: np.ndarray  # uint32 (n_i, 4), xoshiro128+ state of the exchange stream
     acc: np.ndarray  # float64 (n_i, 5, n_T), window sums of e, q_l, q^2, q^4, qk2
-    bins: np.ndarray  # float64 (n_i, 2, n_T, n_bins), log-bin sums of e and q_l
+    bins: np.ndarray  # float64 (n_i, 3, n_T, n_bins), log-bin sums of e, q_l and q^2
     swaps: np.ndarray  # float64 (n_i, n_T - 1), accepted exchanges in the window
     snaps: np.ndarray  # int8 (n_i, n_T, n_con, N), overlap snapshots
     sweeps_done: int = 0
@@ -43,7 +43,7 @@ class MultispinState:
     xrng: np.ndarray  # uint32 (n_p, 4), xoshiro128+ of each lane's exchanges
     energy: np.ndarray  # int32 (n_p, 2 n_T), total energy of each lane's slots
     acc: np.ndarray  # float64 (n_p, 5, n_T), window sums of e, q_l, q^2, q^4, qk2
-    bins: np.ndarray  # float64 (n_p, 2, n_T, n_bins), log-bin sums of e and q_l
+    bins: np.ndarray  # float64 (n_p, 3, n_T, n_bins), log-bin sums of e, q_l and q^2
     swaps: np.ndarray  # float64 (n_p, n_T - 1), accepted exchanges in the window
     snaps: np.ndarray  # int8 (n_p, n_T, n_con, N), overlap snapshots
     sweeps_done: int = 0
@@ -100,7 +100,7 @@ def _empty_sums(n: int, n_T: int, sweeps: int, n_con: int, N: int) -> dict[str, 
     """The kernels' zeroed measurement sums for n rows (instances or lanes), shared by both state classes."""
     return {
         "acc": np.zeros((n, 5, n_T)),
-        "bins": np.zeros((n, 2, n_T, n_log_bins(sweeps))),
+        "bins": np.zeros((n, _ptmc.LOG_BINNED, n_T, n_log_bins(sweeps))),
         "swaps": np.zeros((n, n_T - 1)),
         "snaps": np.zeros((n, n_T, n_con, N), np.int8),
     }
