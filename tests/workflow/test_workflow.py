@@ -309,6 +309,7 @@ def test_tiny_study_runs_end_to_end(tmp_path):
     the Monte Carlo chains, or of the chunk format, plans every simulate job."""
     from spinglass_ml.analysis import summary
     from spinglass_ml.mc.chunks import read_chunk
+    from spinglass_ml.ml.conditions import parse_condition
 
     config = str(REPO / "config" / "tiny.yaml")
     checkout = tmp_path / "checkout"  # the workflow's files; the code that runs is the installed package
@@ -369,10 +370,14 @@ def test_tiny_study_runs_end_to_end(tmp_path):
         assert record["n_seeds"] == n and record["deterministic"] == (condition == "thermometer")
         assert len(record["bimodal"]["estimates"]["collapse.Tc"]["per_seed"]) == n
         assert (record["shift"] is None) == (condition == "clean")
-    records = json.loads((checkout / "results" / "tiny" / "analysis" / "equilibration.json").read_text())
+    report = json.loads((checkout / "results" / "tiny" / "analysis" / "equilibration.json").read_text())
+    records = report["data_sets"]
     data_sets = {path.parent.relative_to(checkout / "results" / "tiny" / "mc").parts for path in chunks}
     assert {(r["disorder"], f"L{r['L']}", f"sweeps{r['sweeps']}") for r in records} == data_sets
     assert all(("identity_logbins" in r) == (r["disorder"] == "gaussian") for r in records)
+    assert all(isinstance(r["certified"], bool) for r in records)
+    therm = [parse_condition(c) for c in load("tiny")["ml"]["conditions"] if c.startswith("therm-")]
+    assert sorted(t["fraction"] for t in report["therm"]) == sorted(c.value for c in therm)
     physics = json.loads((checkout / "results" / "tiny" / "analysis" / "physics_reference.json").read_text())
     assert all(set(physics[d]) == {"binder", "xi"} for d in ("bimodal", "gaussian"))
     rows = (checkout / "results" / "tiny" / "tables" / "summary.csv").read_text().splitlines()

@@ -7,7 +7,7 @@
 :mod:`.checkpoint`     atomic checkpoints that resume only the run that wrote them
 :mod:`.simulation`     the kernel's Python side: ``run_pt``, ``simulate_chunk`` (one chunk of instances)
 :mod:`.chunks`         the HDF5 chunk contract: ``write_chunk``, ``read_chunk``, ``CorruptChunkError``
-:mod:`.equilibration`  log-bin and Gaussian-identity checks, the training gate, per-data-set reports
+:mod:`.equilibration`  the certificate (log bins of e, q_l, q^2; Gaussian identity), training gate, reports
 :mod:`.exact`          exact averages of tiny lattices (enumeration, plane transfer matrix) for tests
 :mod:`.numpy_baseline` the same algorithm as a vectorised NumPy checkerboard, the speed baseline
 :mod:`.benchmark`      ``python -m spinglass_ml.mc.benchmark``: ns per attempted flip of every kernel path
