@@ -131,19 +131,56 @@ def test_synthetic_chunks_with_a_q2_drift_fail_the_certificate(tmp_path):
         assert [c["passed"] for c in record["checks"]] == [True, True, drift == 0.0, True]
 
 
-def chunk_file(folder, sweeps: int) -> list[str]:
-    """32 Gaussian L = 4 instances at 5 temperatures, simulated for ``sweeps`` and written as one chunk."""
+def chunk_file(
+    folder, sweeps: int, disorder: str = "gaussian", n_instances: int = 32, temperatures=None
+) -> list[str]:
+    """L = 4 instances (32 Gaussian ones at 5 temperatures by default) simulated from random spins for
+    ``sweeps``, written as one chunk."""
     from spinglass_ml.mc.chunks import write_chunk
     from spinglass_ml.mc.schedule import temperature_grid
     from spinglass_ml.mc.simulation import simulate_chunk
 
-    run = dict(L=4, sweeps=sweeps, seed=1, first_instance=0, n_instances=32, n_con=2)
-    T = temperature_grid(0.8, 1.21, 5)
-    data = simulate_chunk(disorder="gaussian", temperatures=T, threads=2, **run)
-    attrs = dict(disorder="gaussian", config_hash="test", **run)
-    path = folder / f"sweeps{sweeps}.h5"
+    run = dict(L=4, sweeps=sweeps, seed=1, first_instance=0, n_instances=n_instances, n_con=2)
+    T = temperature_grid(0.8, 1.21, 5) if temperatures is None else temperatures
+    data = simulate_chunk(disorder=disorder, temperatures=T, threads=2, **run)
+    attrs = dict(disorder=disorder, config_hash="test", **run)
+    path = folder / f"{disorder}-sweeps{sweeps}.h5"
     write_chunk(path, data, attrs)
     return [str(path)]
+
+
+def test_certificate_tells_equilibrated_from_short_runs(tmp_path):
+    """e = -(3/T)(1 - q_l) for the disorder average of Gaussian samples, only in equilibrium.
+
+    128 samples at L = 4 from random spins: after 16384 sweeps the three log-bin tests and the identity pass
+    at every temperature (4 sigma per temperature and gap: a false alarm over the 20 temperatures and 7 gaps
+    has probability about 1e-2 for a new seed); after 16 sweeps the identity gap exceeds 10 sigma at every
+    temperature, with the energy still above and -(3/T)(1 - q_l) still below the equilibrium value, and the
+    energy still drifts over the last three log bins.
+    """
+    from spinglass_ml.mc.schedule import temperature_grid
+
+    T = temperature_grid(0.8, 1.21, 20)
+    long, _ = load_diagnostics(chunk_file(tmp_path, 16384, n_instances=128, temperatures=T))
+    checks = equilibration_checks(long, "gaussian")
+    assert [c.passed for c in checks] == [True] * 4, [c.describe() for c in checks]
+    short, _ = load_diagnostics(chunk_file(tmp_path, 16, n_instances=128, temperatures=T))
+    identity = identity_check(short["energy"], short["link_overlap"], T)
+    assert np.all(identity.z > 10.0) and identity.failed == list(T)
+    checks = equilibration_checks(short, "gaussian")
+    assert not checks[0].passed and not checks[3].passed
+
+
+def test_certificate_of_the_multispin_path(tmp_path):
+    """Bimodal samples at L = 4 (the multispin path; no identity): 128 samples pass the three log-bin tests
+    after 4096 sweeps and fail them after 16, where e, q_l and q^2 are all still relaxing."""
+    from spinglass_ml.mc.schedule import temperature_grid
+
+    T = temperature_grid(1.0, 1.5, 16)
+    for sweeps, passed in ((4096, True), (16, False)):
+        data, _ = load_diagnostics(chunk_file(tmp_path, sweeps, "bimodal", 128, T))
+        checks = equilibration_checks(data, "bimodal")
+        assert [c.passed for c in checks] == [passed] * 3, [c.describe() for c in checks]
 
 
 def test_gate_stops_clean_training_on_short_runs_and_records_for_therm(tmp_path):

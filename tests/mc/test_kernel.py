@@ -14,7 +14,6 @@ import pytest
 
 from spinglass_ml import _ptmc
 from spinglass_ml.mc import numpy_baseline
-from spinglass_ml.mc.equilibration import equilibration_checks, identity_check
 from spinglass_ml.mc.exact import pair_correlation_averages, thermal_averages
 from spinglass_ml.mc.lattice import energy, link_overlap, overlap_k2
 from spinglass_ml.mc.schedule import measured_sweeps, n_log_bins, temperature_grid
@@ -141,39 +140,6 @@ def test_simd_path_runs_the_chain_of_the_scalar_reference_at_L2(ring_couplings):
     seeds = [instance_seed(2, "bimodal", 2, i, STREAM_MC) for i in range(4)]
     simd, plain = (run_pt(J, T, 512, 2, seeds, threads=1, kernel=k) for k in ("simd", "plain"))
     assert_same(simd, plain)
-
-
-def test_equilibration_certificate_tells_equilibrated_from_short_runs():
-    """e = -(3/T)(1 - q_l) for the disorder average of Gaussian samples, only in equilibrium.
-
-    128 samples at L = 4 from random spins: after 16384 sweeps the three log-bin tests and the identity pass
-    at every temperature (4 sigma per temperature and gap: a false alarm over the 20 temperatures and 7 gaps
-    has probability about 1e-2 for a new seed); after 16 sweeps the identity gap exceeds 10 sigma at every
-    temperature, with the energy still above and -(3/T)(1 - q_l) still below the equilibrium value, and the
-    energy still drifts over the last three log bins.
-    """
-    T = GAUSS_T
-    long = equilibration_checks(chunk(temperatures=T, sweeps=16384, n_instances=128, threads=2), "gaussian")
-    assert [c.passed for c in long] == [True] * 4, [c.describe() for c in long]
-    short = chunk(temperatures=T, sweeps=16, n_instances=128, threads=2)
-    identity = identity_check(short["energy"], short["link_overlap"], T)
-    assert np.all(identity.z > 10.0) and identity.failed == list(T)
-    checks = equilibration_checks(short, "gaussian")
-    assert not checks[0].passed and not checks[3].passed
-
-
-def test_equilibration_certificate_of_the_multispin_path():
-    """Bimodal samples at L = 4 (the multispin path; no identity): 128 samples pass the three log-bin tests
-    after 4096 sweeps and fail them after 16, where e, q_l and q^2 are all still relaxing."""
-    T = temperature_grid(1.0, 1.5, 16)
-    long = equilibration_checks(
-        chunk(disorder="bimodal", temperatures=T, sweeps=4096, n_instances=128), "bimodal"
-    )
-    assert [c.passed for c in long] == [True] * 3, [c.describe() for c in long]
-    short = equilibration_checks(
-        chunk(disorder="bimodal", temperatures=T, sweeps=16, n_instances=128), "bimodal"
-    )
-    assert not any(c.passed for c in short), [c.describe() for c in short]
 
 
 @pytest.mark.parametrize("kernel, disorder", PATHS_L3)
