@@ -89,10 +89,10 @@ def test_rules_the_model_does_not_know_are_named():
 
 def test_chunk_bytes_by_hand_and_against_a_written_file(tmp_path):
     # 3 instances, 4 temperatures, 5 snapshots, L = 2, 64 sweeps (6 log bins): overlaps 3*4*5*8 = 480 int8,
-    # final spins 3*4*2*8 = 192, couplings 3*3*8 float32 = 288, five (n_i, n_T) float64 = 480, two log-bin
-    # arrays 2*3*4*6*8 = 1152, swap acceptance 3*3*8 = 72, temperatures 4*8 = 32
+    # final spins 3*4*2*8 = 192, couplings 3*3*8 float32 = 288, five (n_i, n_T) float64 = 480, three log-bin
+    # arrays (e, q_l, q^2) 3*3*4*6*8 = 1728, swap acceptance 3*3*8 = 72, temperatures 4*8 = 32
     sizes = Chunk("gaussian", 2, 64, 3, 4, 5).nbytes()
-    assert sizes["overlaps"] == 480 and sum(sizes.values()) == 2696
+    assert sizes["overlaps"] == 480 and sum(sizes.values()) == 3272
     q = np.ones((3, 4, 5, 2, 2, 2), np.int8)
     path = write_synthetic_chunk(tmp_path / "c.h5", q, np.linspace(1, 2, 4), 0)  # one log bin
     stored = {}
