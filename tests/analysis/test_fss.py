@@ -62,6 +62,47 @@ def test_every_method_recovers_Tc_and_nu(Tc, nu, seed):
     assert 0.3 < result["collapse"]["chi2_dof"] < 2.5  # noise only: chi2/dof ~ 1 (dof = 30)
     c1 = np.array(result["linear_coefficient"]["c1"])
     assert np.max(np.abs(c1)) == pytest.approx(1.0) and c1[0] < 0 < c1[-1]
+    assert result["linear_coefficient"]["nu_source"] == "nu_ml"
+    assert result["linear_coefficient"]["collapse_nu"] is None
+
+
+def steepening_curves(Tc, nu, seed, *, sizes=(4, 6, 8), n_i=100, sigma=0.05, samples=200):
+    """Per-instance p_i(T) = sigmoid(L^{1/ν}(T − T_c) − 1.5) + N(0, sigma²) over x = L^{1/ν}(T − T_c) in
+    [−1.2, 0.8]: every curve still steepens at the top of its range (the default study's case), so |dp/dT| has
+    no interior maximum, while all sizes cross at T_c."""
+    rng = np.random.default_rng(seed)
+    curves = {}
+    for k, L in enumerate(sizes):
+        y = L ** (1 / nu)
+        T = np.linspace(Tc - 1.2 / y, Tc + 0.8 / y, 9 + k)
+        p = 1.0 / (1.0 + np.exp(1.5 - y * (T - Tc)))
+        table = p[None, :] + sigma * rng.standard_normal((n_i, T.size))
+        idx = bootstrap.bootstrap_indices(n_i, samples, seed, L, "bimodal")
+        curves[L] = bootstrap.Curve(T, bootstrap.replicas_of_means(table, idx), n_i)
+    return curves
+
+
+@pytest.mark.parametrize("Tc, nu, seed", [(1.1, 1.2, 1), (0.95, 2.0, 2), (1.2, 0.8, 3)])
+def test_without_nu_ml_the_coefficient_with_the_collapse_nu_changes_sign_at_Tc(Tc, nu, seed):
+    """No ν_ml: the linear coefficient keeps its nulls, and ``collapse_nu`` holds it with the collapse's ν,
+    whose sign change lies within 3.5 of its bootstrap errors of the true T_c."""
+    result = fss.analyze(steepening_curves(Tc, nu, seed), quantity="p", method="linear_coefficient")
+    json.dumps(result, allow_nan=False)
+    lin = result["linear_coefficient"]
+    assert result["derivative"]["nu"] is None and result["Tc"] is None
+    assert (lin["T"], lin["c1"], lin["nu_used"], lin["Tc"]) == ([], [], None, None)
+    assert lin["nu_source"] == "collapse"
+    curve = lin["collapse_nu"]
+    assert curve["nu_used"] == result["collapse"]["nu"] and curve["reason"] is None
+    assert len(curve["T"]) == len(curve["c1"]) == len(curve["c1_err"]) == 201
+    assert 0 < curve["Tc_err"] < 0.1 * Tc and abs(curve["Tc"] - Tc) < 3.5 * curve["Tc_err"]
+    c1 = np.array(curve["c1"])
+    assert np.max(np.abs(c1)) == pytest.approx(1.0) and c1[0] < 0 < c1[-1]
+    kept = fss.analyze(steepening_curves(Tc, nu, seed), quantity="p", method="collapse", keep_replicas=True)
+    assert kept["linear_coefficient"]["collapse_nu"] == curve  # no replicas kept, the same for any headline
+    rows = [r for r in records.summary_rows({"clean": result}, {}) if r["condition"] == "clean"]
+    assert [r["method"] for r in rows][-2:] == ["linear_coefficient", "collapse"]  # figure-only: no new row
+    assert rows[-2]["Tc"] is None and rows[-2]["reason"].startswith("T_c: needs ν")
 
 
 @pytest.mark.slow
@@ -108,8 +149,10 @@ def test_flat_curves_have_no_derivative_maximum_and_no_collapse():
     der = result["derivative"]
     assert der["nu"] is None and "at least two sizes" in der["reason"]
     assert all("edge of the range" in d["reason"] for d in der["per_L"].values())
-    assert result["linear_coefficient"]["Tc"] is None and "needs ν" in result["linear_coefficient"]["reason"]
+    lin = result["linear_coefficient"]
+    assert lin["Tc"] is None and "needs ν" in lin["reason"]
     assert result["collapse"]["Tc"] is None and result["collapse"]["reason"]
+    assert lin["nu_source"] is None and lin["collapse_nu"] is None  # neither ν exists
 
 
 def test_same_seed_same_numbers_and_replicas_per_size():

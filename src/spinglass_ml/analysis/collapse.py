@@ -51,15 +51,18 @@ def data_collapse(
     min_fraction: float,
     *,
     keep_replicas: bool = False,
-) -> dict:
+) -> tuple[dict, np.ndarray]:
     """Cubic collapse of all points, T_c and ν varied together; each replica starts from the full fit.
-    ``keep_replicas``: also ``Tc_replicas`` and ``nu_replicas``, lists (B + 1,), null where a replica's fit
-    fails or leaves the allowed region (all null when the full sample has no collapse)."""
+
+    Returns the ``collapse`` part of the analysis object and the fitted ν per replica (B + 1,), NaN where a
+    replica's fit fails or leaves the allowed region (all NaN when the full sample has no collapse).
+    ``keep_replicas``: the result also has ``Tc_replicas`` and ``nu_replicas``, lists (B + 1,), null where
+    that replica's fit is NaN."""
     out = _collapse(curves, sizes, start_Tc, start_nu, n_grid, min_fraction)
     params = out.pop("_params")
     if keep_replicas:
         out["Tc_replicas"], out["nu_replicas"] = replica_list(params[:, 0]), replica_list(params[:, 1])
-    return out
+    return out, params[:, 1]
 
 
 def _collapse(

@@ -17,7 +17,8 @@ Method (every step is repeated on every bootstrap replica: errors are bootstrap 
    edge of the range → null for that L), then a weighted straight line log max|dQ/dT| = a + (1/ν) log L.
 5. **T_c from the linear coefficient**: at each T of a common grid (the overlap of all ranges), the weighted
    least-squares line Q(T, L) = c0 + c1 L^{1/ν} over the sizes; c1(T) normalised by max |c1| over the grid
-   (paper Fig. 1c); T_c is its unique sign change.
+   (paper Fig. 1c); T_c is its unique sign change. Without ν from step 4 the same coefficient is computed
+   with the collapse's ν (step 6) under ``collapse_nu``, for the figure: it is not the headline estimate.
 6. **Collapse**: all points (T, L, Q, err) fitted to Q = a0 + a1 x + a2 x² + a3 x³, x = L^{1/ν}(T − T_c),
    varying T_c, ν and a_k together (weighted least squares); χ²/dof with dof = points − 6.
 
@@ -52,8 +53,11 @@ An **analysis object** (the output of :func:`analyze`, one quantity of one data 
           "nu": float|null, "nu_err": float|null, "reason": str|null},
       "linear_coefficient": {"T": [n_grid], "c1": [n_grid], "c1_err": [n_grid],   # normalised, max |c1| = 1
                              "nu_used": float|null,
-                             "Tc": float|null, "Tc_err": float|null, "reason": str|null},
+                             "Tc": float|null, "Tc_err": float|null, "reason": str|null,
                              # T, c1, c1_err are [] when there is no ν or no common range
+                             "nu_source": "nu_ml" | "collapse" | null,   # the ν of the drawn coefficient
+                             "collapse_nu": null | {"T", "c1", "c1_err", "nu_used", "Tc", "Tc_err",
+                                                    "reason"}},  # as above, ν from the collapse
       "collapse": {"Tc": float|null, "Tc_err": float|null, "nu": float|null, "nu_err": float|null,
                    "coefficients": [a0, a1, a2, a3] | null, "coefficients_err": [4] | null,
                    "chi2": float|null, "dof": int, "chi2_dof": float|null,
@@ -66,6 +70,11 @@ With ``analyze(..., keep_replicas=True)`` every scalar estimate above (top-level
 crossing's ``T``, the derivative's ``nu``, the linear coefficient's ``Tc``, the collapse's ``Tc`` and ``nu``)
 also has its bootstrap replicas next to it, ``"<key>_replicas": [B + 1]`` (row 0 the full sample, null where
 the estimate does not exist in that replica); every other key and value is the same as without it.
+
+``nu_source`` says which ν the coefficient of the figure uses: "nu_ml" when ν from step 4 exists in the
+full sample (the coefficient is ``T``, ``c1``, ``c1_err`` itself, ``collapse_nu`` null), "collapse" when it
+does not but the collapse's ν does (``collapse_nu``: the coefficient with the collapse's ν of every replica,
+its sign change and reason; no replicas kept), null when neither exists (``collapse_nu`` null).
 
 The study's files built from analysis objects are :mod:`spinglass_ml.analysis.records`'.
 """
@@ -87,7 +96,7 @@ from spinglass_ml.analysis.bootstrap import (
     validate_curves,
 )
 from spinglass_ml.analysis.collapse import COLLAPSE_NU_BOUNDS, data_collapse
-from spinglass_ml.analysis.linear_coefficient import linear_coefficient
+from spinglass_ml.analysis.linear_coefficient import linear_coefficient, with_collapse_nu
 from spinglass_ml.analysis.smooth import SmoothFit, pair_crossing, smooth_fit
 
 
@@ -269,9 +278,10 @@ def analyze(
     start_nu = (
         [derivative["nu"]] if derivative["nu"] and derivative["nu"] < COLLAPSE_NU_BOUNDS[1] else []
     ) + [1.0, 2.5]
-    collapse = data_collapse(
+    collapse, collapse_nu = data_collapse(
         curves, sizes, start_Tc, start_nu, grid_points, min_valid_fraction, keep_replicas=keep_replicas
     )
+    linear = with_collapse_nu(linear, collapse, collapse_nu, fits, sizes, grid_points, min_valid_fraction)
 
     largest = crossings[-1]  # the pair of the two largest sizes
     Tc_part, nu_part = {

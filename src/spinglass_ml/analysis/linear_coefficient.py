@@ -1,9 +1,11 @@
 """The linear coefficient of Q(T, L) = c0 + c1 L^{1/ν} over the sizes at each temperature, on every bootstrap
-replica, and T_c from its sign change (paper Fig. 1c): step 5 of :func:`spinglass_ml.analysis.fss.analyze`."""
+replica, and T_c from its sign change (paper Fig. 1c): step 5 of :func:`spinglass_ml.analysis.fss.analyze`.
+Where ν_ml is missing the same coefficient is also computed with the collapse's ν, for the figure."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -32,6 +34,29 @@ def linear_coefficient(
     if keep:
         out["Tc_replicas"] = replica_list(roots)
     return out
+
+
+def with_collapse_nu(
+    linear: dict,
+    collapse: Mapping,
+    collapse_nu: np.ndarray,
+    fits: dict[int, SmoothFit],
+    sizes: list[int],
+    n_grid: int,
+    min_fraction: float,
+) -> dict:
+    """``linear`` (the result of :func:`linear_coefficient`) with two keys more: ``nu_source``, the ν of the
+    coefficient Fig. 1c draws ("nu_ml": ``linear``'s own curve; "collapse": ν_ml is missing, the collapse's ν
+    exists; None: neither), and ``collapse_nu``, for "collapse" the coefficient with ν per replica from the
+    collapse (``collapse_nu``, (B + 1,)) in the layout of :func:`linear_coefficient`, else None."""
+    if linear["nu_used"] is not None:
+        return linear | {"nu_source": "nu_ml", "collapse_nu": None}
+    if collapse["nu"] is None:
+        return linear | {"nu_source": None, "collapse_nu": None}
+    return linear | {
+        "nu_source": "collapse",
+        "collapse_nu": _roots(fits, sizes, collapse_nu, n_grid, min_fraction)[0],
+    }
 
 
 def _roots(
