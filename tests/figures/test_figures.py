@@ -320,6 +320,73 @@ def test_missing_nu_still_draws_the_derivative_curves_in_a_note_that_fits(tmp_pa
     assert_images(*style.save(fig, tmp_path / "fig1.pdf"))
 
 
+def without_nu_ml(Tc, reason=None):
+    """analysis_object() as the default study has it: no ν_ml, so no linear coefficient of its own, and the
+    one with the collapse's ν (zero at ``Tc``, or none with ``reason``) under ``collapse_nu``."""
+    analysis = analysis_object()
+    analysis["derivative"].update(nu=None, nu_err=None, slope=None, reason="no interior maximum")
+    T = np.linspace(1.05, 1.25, 21)
+    analysis["linear_coefficient"] = {
+        "T": [],
+        "c1": [],
+        "c1_err": [],
+        "nu_used": None,
+        "Tc": None,
+        "Tc_err": None,
+        "reason": "needs ν from the maxima of |dQ/dT|, which is not available",
+        "nu_source": "collapse",
+        "collapse_nu": {
+            "T": T.tolist(),
+            "c1": np.tanh(8 * (T - 1.12)).tolist(),
+            "c1_err": [0.02] * T.size,
+            "nu_used": 1.5,
+            "Tc": Tc,
+            "Tc_err": None if Tc is None else 0.004,
+            "reason": reason,
+        },
+    }
+    return analysis
+
+
+def assert_inside(fig, ax, text):
+    """The text's window extent lies inside the axes' frame."""
+    fig.canvas.draw()
+    frame, extent = ax.get_window_extent(), text.get_window_extent()
+    assert frame.x0 <= extent.x0 < extent.x1 <= frame.x1 and frame.y0 <= extent.y0 < extent.y1 <= frame.y1
+
+
+@pytest.mark.parametrize(
+    "Tc, reason",
+    [(1.12, None), (None, "the linear coefficient changes sign 3 times in [1.05, 1.25]: no unique T_c")],
+)
+def test_missing_nu_ml_draws_the_coefficient_with_the_collapse_nu_and_says_so_inside(tmp_path, Tc, reason):
+    """No ν_ml (the default study's case): panel (c) draws the linear coefficient computed with the collapse's
+    ν, its zero if any, and a note naming that ν (and the zero or the reason) whose text fits in the frame."""
+    analysis = without_nu_ml(Tc, reason)
+    fig = scaling.scaling_figure(analysis)
+    c = fig.axes[2]
+    curve = analysis["linear_coefficient"]["collapse_nu"]
+    assert any(np.allclose(line.get_xdata(), curve["T"]) for line in c.lines)  # the coefficient
+    vertical = [ln for ln in c.lines if len(set(ln.get_xdata())) == 1]
+    assert [ln.get_xdata()[0] for ln in vertical] == ([] if Tc is None else [Tc])  # its zero, if any
+    (text,) = c.texts
+    said = " ".join(text.get_text().split()).replace("\u00a0", " ")
+    assert "from the collapse" in said and "0.20" in said  # the collapse's ν = 1.5 ± 0.2
+    assert ("zero at $T$ = 1.120 ± 0.004" in said) if Tc else ("no unique T_c" in said)
+    assert_inside(fig, c, text)
+    assert_images(*style.save(fig, tmp_path / "fig1.pdf"))
+
+
+def test_inner_note_wraps_to_the_frame():
+    fig, axes = style.figure()
+    ax = axes[0, 0]
+    ax.plot([0, 1], [0, 1])
+    text = style.inner_note(ax, "a long reason, " * 12 + "with $\\nu$ = 0.337 ± 0.005", "lower right", 0.6)
+    assert_inside(fig, ax, text)
+    assert text.get_window_extent().width <= 0.6 * ax.get_window_extent().width
+    assert "$\\nu$\u00a0=\u00a00.337\u00a0±\u00a00.005" in text.get_text()  # never broken inside
+
+
 def test_probability_figure_marks_its_tc_and_the_reference():
     obj = analysis_object(Tc=1.15)
     fig = scaling.probability_figure(obj, "flip-0.01", (1.12, 0.01, "clean $T_c$"))

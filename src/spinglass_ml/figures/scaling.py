@@ -16,6 +16,7 @@ from spinglass_ml.figures.style import (
     PALETTE,
     errorbar,
     figure,
+    inner_note,
     note,
     panel_label,
     size_colors,
@@ -138,17 +139,39 @@ def draw_derivative_curves(ax: Axes, curves: Mapping[int, CurveArrays], colors: 
 
 
 def draw_linear_coefficient(
-    ax: Axes, T: np.ndarray, c1: np.ndarray, c1_err: np.ndarray, Tc: float | None, Tc_err: float | None
+    ax: Axes,
+    T: np.ndarray,
+    c1: np.ndarray,
+    c1_err: np.ndarray,
+    Tc: float | None,
+    Tc_err: float | None,
+    legend: bool = True,
 ) -> None:
-    """The normalised linear coefficient c1(T) with its error band, zero line, and T_c marked."""
+    """The normalised linear coefficient c1(T) with its error band, zero line (in the middle: the half the
+    curve leaves free is room for a note), and its sign change T_c marked (with a legend giving T_c, unless
+    ``legend`` is False)."""
     ax.plot(T, c1, color=PALETTE[0])
     ax.fill_between(T, c1 - c1_err, c1 + c1_err, color=PALETTE[0], alpha=0.25, linewidth=0)
     ax.axhline(0.0, color="0.5", linewidth=0.6)
+    top = max(1.15, 1.05 * float(np.nanmax(np.abs(c1) + np.nan_to_num(c1_err))))
+    ax.set_ylim(-top, top)
     mark_tc(ax, Tc, Tc_err, rf"$T_c$ = {_pm(Tc, Tc_err)}")
-    if Tc is not None:
+    if Tc is not None and legend:
         ax.legend(loc="lower right")
     ax.set_xlabel(r"$T$")
     ax.set_ylabel(r"normalised $c_1(T)$")
+
+
+def _free_corner(T: np.ndarray, c1: np.ndarray, Tc: float | None) -> tuple[str, float]:
+    """The corner of a c1(T) panel that the curve and the T_c line leave free, and the fraction of the width
+    a note there may take: on the wider side of T_c (of the middle without T_c), below the curve where it is
+    positive on that side, above it where negative; short of the T_c line (the whole width without one)."""
+    middle = 0.5 * (T[0] + T[-1]) if Tc is None else Tc
+    right = middle - T[0] < T[-1] - middle
+    side = T > middle if right else T <= middle
+    vertical = "lower" if np.nanmean(c1[side]) > 0 else "upper"
+    width = 1.0 if Tc is None else 0.9 * (T[-1] - Tc if right else Tc - T[0]) / (T[-1] - T[0])
+    return f"{vertical} {'right' if right else 'left'}", width
 
 
 def draw_collapse(
@@ -172,9 +195,32 @@ def draw_collapse(
     ax.set_ylabel(ylabel)
 
 
+def linear_coefficient_panel(ax: Axes, analysis: Mapping) -> None:
+    """Fig. 1c: the linear coefficient of ``analysis`` (an analysis object) with ν_ml; without ν_ml, the one
+    with the collapse's ν, said so in a note inside the frame; the reason when there is neither."""
+    linear = analysis.get("linear_coefficient") or {}
+    own = bool(linear.get("T"))
+    drawn = linear if own else linear.get("collapse_nu") or {}
+    if not drawn.get("T"):
+        note(ax, f"no linear coefficient: {linear.get('reason', analysis.get('reason'))}")
+        return
+    T, c1, Tc, Tc_err = _arr(drawn["T"]), _arr(drawn["c1"]), drawn.get("Tc"), drawn.get("Tc_err")
+    draw_linear_coefficient(ax, T, c1, _arr(drawn["c1_err"]), Tc, Tc_err, legend=own)
+    if own:
+        if Tc is None:
+            note(ax, str(drawn.get("reason")), where="top")
+        return
+    nu = _pm(analysis["collapse"]["nu"], analysis["collapse"]["nu_err"])
+    found = rf"zero at $T$ = {_pm(Tc, Tc_err)}" if Tc is not None else str(drawn["reason"])
+    inner_note(
+        ax, rf"no $\nu_{{ml}}$: $c_1$ with $\nu$ = {nu} from the collapse; {found}", *_free_corner(T, c1, Tc)
+    )
+
+
 def scaling_figure(analysis: Mapping) -> Figure:
     """Fig. 1: (a) p(T, L); (b) log max dp/dT against log L with the line giving ν_ml; (c) the normalised
-    linear coefficient with T_c; (d) the data collapse with the cubic. ``analysis``: an analysis object."""
+    linear coefficient with T_c (with the collapse's ν, said so inside the panel, where ν_ml is missing); (d)
+    the data collapse with the cubic. ``analysis``: an analysis object."""
     fig, axes = figure(2, 2, width=PAGE_WIDTH * 0.75, aspect=0.75)
     (a, b), (c, d) = axes
     curves = curves_from(analysis)
@@ -208,20 +254,7 @@ def scaling_figure(analysis: Mapping) -> Figure:
         note(b, f"no ν_ml: {deriv.get('reason', analysis.get('reason'))}", where="top")
     else:
         note(b, f"no derivative maxima: {deriv.get('reason', analysis.get('reason'))}")
-    linear = analysis.get("linear_coefficient") or {}
-    if linear.get("T"):
-        draw_linear_coefficient(
-            c,
-            _arr(linear["T"]),
-            _arr(linear["c1"]),
-            _arr(linear["c1_err"]),
-            linear.get("Tc"),
-            linear.get("Tc_err"),
-        )
-        if linear.get("Tc") is None:
-            note(c, str(linear.get("reason")), where="top")
-    else:
-        note(c, f"no linear coefficient: {linear.get('reason', analysis.get('reason'))}")
+    linear_coefficient_panel(c, analysis)
     collapse = analysis.get("collapse") or {}
     if collapse.get("coefficients") is not None:
         pts, curve = collapse["points"], collapse["curve"]

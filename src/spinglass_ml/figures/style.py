@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column journal page (8.6 cm)
 PAGE_WIDTH = 7.0  # inches: the full page width
@@ -142,6 +143,42 @@ def note(ax: Axes, text: str, where: str = "center") -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=6, color="0.25")
     ax.set_xticks([])  # an empty panel: no axes to read
     ax.set_yticks([])
+
+
+def inner_note(ax: Axes, text: str, loc: str = "upper left", width: float = 1.0) -> Text:
+    """A small message inside a drawn panel's frame, e.g. which input its curve used, in the corner ``loc``
+    ("upper left", "upper right", "lower left", "lower right"), lines flush left: broken at spaces, as
+    measured once the figure is laid out, into lines no wider than ``width`` (a fraction) of the frame's
+    inside, never inside "= value ± error" nor inside math (which must have no spaces)."""
+    vertical, horizontal = loc.split()
+    label = ax.text(
+        0.03 if horizontal == "left" else 0.97,
+        0.97 if vertical == "upper" else 0.03,
+        "",
+        transform=ax.transAxes,
+        ha=horizontal,
+        va="top" if vertical == "upper" else "bottom",
+        multialignment="left",
+        fontsize=6,
+        color="0.25",
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0},
+    )
+    fig = ax.figure
+    fig.draw_without_rendering()  # the constrained layout fixes the panel's size
+    renderer = fig.canvas.get_renderer()
+    limit = width * 0.92 * ax.get_window_extent(renderer).width  # 3% margins, the box's padding
+    parts = text.split("$")  # outside math: no-break spaces in "= value ± error"
+    parts[::2] = [t.replace(" = ", "\u00a0=\u00a0").replace(" ± ", "\u00a0±\u00a0") for t in parts[::2]]
+    words = "$".join(parts).split(" ")
+    lines = [words[0]]
+    for word in words[1:]:
+        label.set_text(f"{lines[-1]} {word}")
+        if label.get_window_extent(renderer).width <= limit:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    label.set_text("\n".join(lines))
+    return label
 
 
 def save(fig: Figure, pdf: str | Path, png: str | Path | None = None) -> list[Path]:
