@@ -325,22 +325,10 @@ def test_tiny_study_runs_end_to_end(tmp_path):
         data, attrs = read_chunk(path, ["overlaps", "energy"])
         assert attrs["config_hash"] and np.all(np.isfinite(data["energy"]))
         sizes.append(attrs["n_instances"])
-        log = (
-            checkout
-            / "results"
-            / "tiny"
-            / "logs"
-            / path.relative_to(checkout / "results" / "tiny").with_suffix(".log")
-        )
+        run, relative = checkout / "results" / "tiny", path.relative_to(checkout / "results" / "tiny")
+        log = run / "logs" / relative.with_suffix(".log")
         assert f"sweep {attrs['sweeps']}/{attrs['sweeps']}" in log.read_text()
-        bench = (
-            checkout
-            / "results"
-            / "tiny"
-            / "benchmarks"
-            / path.relative_to(checkout / "results" / "tiny").with_suffix(".tsv")
-        )
-        assert bench.exists()
+        assert (run / "benchmarks" / relative.with_suffix(".tsv")).exists()
     assert sorted(sizes) == [1] * 3 + [2] * 12  # 5 instances in chunks of 2 (and 4 in 2)
     assert not (checkout / "results" / "tiny" / "checkpoints").exists() or not list(
         (checkout / "results" / "tiny" / "checkpoints").rglob("*.npz")
