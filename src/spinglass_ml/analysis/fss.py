@@ -22,8 +22,8 @@ Method (every step is repeated on every bootstrap replica: errors are bootstrap 
 6. **Collapse**: all points (T, L, Q, err) fitted to Q = a0 + a1 x + a2 x² + a3 x³, x = L^{1/ν}(T − T_c),
    varying T_c, ν and a_k together (weighted least squares); χ²/dof with dof = points − 6.
 
-JSON layout (results/analysis/{condition}.json; the figures read only this)
-------------------------------------------------------------------------------
+JSON layout (results/analysis/{model}.json; the figures of one model's curves read this)
+---------------------------------------------------------------------------------------
 Numbers are JSON numbers; an estimate that does not exist is ``null`` with a string in the ``reason`` next to
 it (``reason`` is ``null`` when the estimate exists). Keys of per-L dicts are the sizes as strings, e.g.
 ``"4"``. Temperatures in units of the coupling scale (k_B = 1).

@@ -106,7 +106,7 @@ def condition_analysis(
     *,
     keep_replicas: bool = False,
 ) -> dict:
-    """The content of ``results/analysis/{condition}.json`` (layout in the module docstring).
+    """The content of ``results/analysis/{model}.json`` (layout in the module docstring).
 
     Parameters
     ----------
