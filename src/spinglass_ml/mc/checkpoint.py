@@ -1,5 +1,6 @@
 """Checkpoints of a running simulation: the full kernel state, saved atomically and resumed only by the
-exact run (same couplings, temperatures, sweeps, snapshots, seeds and kernel path) that wrote it."""
+exact run (same couplings, temperatures, sweeps, snapshots, seeds, kernel path and prefix data sets) that
+wrote it, with the results of the prefix data sets it has already finished."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ CHECKPOINT_NAMES = {"multispin": "_multispin_path", "simd": "_plain_path", "plai
 
 
 def fingerprint(
-    couplings: np.ndarray, temperatures: np.ndarray, sweeps: int, n_con: int, mc_seeds, path: str
+    couplings: np.ndarray,
+    temperatures: np.ndarray,
+    sweeps: int,
+    n_con: int,
+    mc_seeds,
+    path: str,
+    prefixes: tuple[int, ...] = (),
 ) -> str:
     h = hashlib.sha256(path.encode())
     h.update(np.ascontiguousarray(couplings, np.float32).tobytes())
@@ -30,17 +37,31 @@ def fingerprint(
     h.update(f"{sweeps},{n_con},{MEASURE_EVERY},{_ptmc.LOG_BINNED}".encode())
     for ss in mc_seeds:
         h.update(repr((ss.entropy, ss.spawn_key)).encode())
+    if prefixes:  # a run without prefix data sets keeps the fingerprint it always had
+        h.update(f"prefixes {list(prefixes)}".encode())
     return h.hexdigest()
 
 
-def save_checkpoint(path: str | Path, state: PTState | MultispinState, fingerprint: str) -> None:
-    """Write the full state atomically: a killed job leaves the previous checkpoint or none, never half."""
+def save_checkpoint(
+    path: str | Path,
+    state: PTState | MultispinState,
+    fingerprint: str,
+    finished: dict[int, dict[str, np.ndarray]] | None = None,
+) -> None:
+    """Write the full state atomically: a killed job leaves the previous checkpoint or none, never half.
+
+    ``finished`` maps the sweeps of each prefix data set already finished to its results (arrays by name),
+    stored beside the state so that a resumed run need not reach them again."""
     path = Path(path)
+    extra = {f"finished/{s}/{k}": v for s, res in (finished or {}).items() for k, v in res.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         np.savez(
-            fh, fingerprint=np.array(fingerprint), **{f.name: getattr(state, f.name) for f in fields(state)}
+            fh,
+            fingerprint=np.array(fingerprint),
+            **{f.name: getattr(state, f.name) for f in fields(state)},
+            **extra,
         )
         fh.flush()
         os.fsync(fh.fileno())
@@ -63,3 +84,14 @@ def load_checkpoint(
         return None
     kw["sweeps_done"] = int(kw["sweeps_done"])
     return cls(**kw)
+
+
+def load_finished(path: str | Path) -> dict[int, dict[str, np.ndarray]]:
+    """The finished prefix data sets stored with a checkpoint (:func:`save_checkpoint`), by sweeps."""
+    finished: dict[int, dict[str, np.ndarray]] = {}
+    with np.load(path) as z:
+        for key in z.files:
+            if key.startswith("finished/"):
+                _, sweeps, name = key.split("/", 2)
+                finished.setdefault(int(sweeps), {})[name] = z[key]
+    return finished

@@ -39,7 +39,13 @@ from pathlib import Path
 import numpy as np
 
 from spinglass_ml import _ptmc
-from spinglass_ml.mc.checkpoint import CHECKPOINT_NAMES, fingerprint, load_checkpoint, save_checkpoint
+from spinglass_ml.mc.checkpoint import (
+    CHECKPOINT_NAMES,
+    fingerprint,
+    load_checkpoint,
+    load_finished,
+    save_checkpoint,
+)
 from spinglass_ml.mc.chunks import write_chunk
 from spinglass_ml.mc.lattice import (
     DISORDERS,
@@ -48,6 +54,7 @@ from spinglass_ml.mc.lattice import (
     neighbour_table,
     zero_field_flip_probability,
 )
+from spinglass_ml.mc.prefixes import carry_on, prefix_stages
 from spinglass_ml.mc.schedule import MEASURE_EVERY, log_bin_counts, temperature_grid, window_count
 from spinglass_ml.mc.state import (
     LANES,
@@ -169,6 +176,7 @@ def run_pt(
     n_con: int,
     mc_seeds: Sequence[np.random.SeedSequence],
     *,
+    prefixes: Sequence[int] = (),
     threads: int | None = None,
     checkpoint_path: str | Path | None = None,
     checkpoint_interval: float = 600.0,
@@ -185,6 +193,8 @@ def run_pt(
     sweeps : total sweeps; the measurement window is the last ``sweeps // 2``
     n_con : overlap snapshots per (instance, temperature), evenly spaced over the window
     mc_seeds : one ``SeedSequence`` per instance for its Monte Carlo randomness
+    prefixes : sweeps S' < sweeps of prefix data sets recorded on the way (:func:`.prefixes.prefix_stages`):
+        each is bit for bit what a run of S' sweeps with the same arguments returns
     threads : OpenMP threads (default: the CPUs this process may use); results do not depend on it
     kernel : "auto" (multispin path for ±1 couplings at L >= 3, else simd), "simd" or "plain"; see the
         module docstring
@@ -198,7 +208,7 @@ def run_pt(
     ``logbins/energy, logbins/link_overlap, logbins/q2`` (n_i, n_T, n_bins), ``swap_acceptance``
     (n_i, n_T - 1), ``overlaps`` int8 (n_i, n_T, n_con, L, L, L), ``final_spins`` int8
     (n_i, n_T, 2, L, L, L), and ``final_energy`` (n_i, n_T, 2): total energy of each final configuration,
-    as tracked by the kernel.
+    as tracked by the kernel; with ``prefixes``, also ``prefixes``: {S': the same dict for S' sweeps}.
     """
     couplings = np.asarray(couplings)
     temperatures = np.asarray(temperatures, dtype=np.float64)
@@ -207,45 +217,62 @@ def run_pt(
     if len(mc_seeds) != couplings.shape[0]:
         raise ValueError(f"mc_seeds: need one per instance ({couplings.shape[0]}), got {len(mc_seeds)}")
     sweeps, n_con = int(sweeps), int(n_con)
-    L = couplings.shape[-1]
+    stages = prefix_stages(sweeps, prefixes, n_con)
 
-    path, start, advance = kernel_path(couplings, temperatures, sweeps, n_con, mc_seeds, threads, kernel)
-    multispin = path == "multispin"
-    fp = fingerprint(couplings, temperatures, sweeps, n_con, mc_seeds, CHECKPOINT_NAMES[path])
-    cls = MultispinState if multispin else PTState
+    path, start, _ = kernel_path(couplings, temperatures, stages[0], n_con, mc_seeds, threads, kernel)
+    fp = fingerprint(
+        couplings, temperatures, sweeps, n_con, mc_seeds, CHECKPOINT_NAMES[path], tuple(stages[:-1])
+    )
+    cls = MultispinState if path == "multispin" else PTState
     state = load_checkpoint(checkpoint_path, fp, cls) if checkpoint_path else None
     report = progress or (lambda msg: None)
+    finished: dict[int, dict] = {}
     if state is None:
         state = start()
     else:
+        finished = load_finished(checkpoint_path)
         report(f"resuming from checkpoint {checkpoint_path} at sweep {state.sweeps_done}/{sweeps}")
 
     t_start = time.monotonic()
     done_at_start = state.sweeps_done
     last_report = last_ckpt = t_start
     block = 1
-    while state.sweeps_done < sweeps:
-        t0 = time.monotonic()
-        stop = min(sweeps, state.sweeps_done + block)
-        advance(state, stop)
-        now = time.monotonic()
-        # size the next call to about 1/4 of the shorter interval; the result does not depend on it
-        per_sweep = max(now - t0, 1e-9) / block
-        target = 0.25 * min(progress_interval, checkpoint_interval if checkpoint_path else progress_interval)
-        block = int(np.clip(target / per_sweep, 1, sweeps))
-        if checkpoint_path and now - last_ckpt >= checkpoint_interval and state.sweeps_done < sweeps:
-            save_checkpoint(checkpoint_path, state, fp)
-            last_ckpt = now
-        if now - last_report >= progress_interval or state.sweeps_done == sweeps:
-            rate = (state.sweeps_done - done_at_start) / max(now - t_start, 1e-9)
-            eta = (sweeps - state.sweeps_done) / max(rate, 1e-12)
-            report(
-                f"sweep {state.sweeps_done}/{sweeps} ({100.0 * state.sweeps_done / sweeps:.1f}%), "
-                f"{now - t_start:.1f} s elapsed, about {eta:.0f} s left"
-            )
-            last_report = now
-    if multispin:
-        n_i, n_T = couplings.shape[0], temperatures.size
+    # size each call to about 1/4 of the shorter interval; the result does not depend on it
+    target = 0.25 * min(progress_interval, checkpoint_interval if checkpoint_path else progress_interval)
+    for stage in stages:
+        if stage in finished:
+            continue
+        advance = kernel_path(couplings, temperatures, stage, n_con, mc_seeds, threads, kernel)[2]
+        while state.sweeps_done < stage:
+            t0 = time.monotonic()
+            stop = min(stage, state.sweeps_done + block)
+            advance(state, stop)
+            now = time.monotonic()
+            per_sweep = max(now - t0, 1e-9) / block
+            block = int(np.clip(target / per_sweep, 1, sweeps))
+            if checkpoint_path and now - last_ckpt >= checkpoint_interval and state.sweeps_done < stage:
+                save_checkpoint(checkpoint_path, state, fp, finished)
+                last_ckpt = now
+            if now - last_report >= progress_interval or state.sweeps_done == sweeps:
+                rate = (state.sweeps_done - done_at_start) / max(now - t_start, 1e-9)
+                eta = (sweeps - state.sweeps_done) / max(rate, 1e-12)
+                report(
+                    f"sweep {state.sweeps_done}/{sweeps} ({100.0 * state.sweeps_done / sweeps:.1f}%), "
+                    f"{now - t_start:.1f} s elapsed, about {eta:.0f} s left"
+                )
+                last_report = now
+        if stage < sweeps:
+            finished[stage] = _readout(state, path, couplings.shape[0], temperatures.size, stage)
+            report(f"prefix data set of {stage} sweeps recorded")
+            state = carry_on(state, stages[stages.index(stage) + 1])
+    out = _readout(state, path, couplings.shape[0], temperatures.size, sweeps)
+    return {**out, "prefixes": finished} if prefixes else out
+
+
+def _readout(state, path: str, n_i: int, n_T: int, sweeps: int) -> dict[str, np.ndarray]:
+    """The results of a run of ``sweeps`` that ends in ``state`` (see :func:`run_pt`)."""
+    L = round(state.snaps.shape[-1] ** (1 / 3))  # snaps: (n, n_T, n_con, L^3)
+    if path == "multispin":
         bits = unpack_lanes(state.spins)[:n_i, :, : 2 * n_T]  # (n_i, N, 2 n_T), slot c n_T + t
         final = (1 - 2 * bits.astype(np.int8)).reshape(n_i, -1, 2, n_T).transpose(0, 3, 2, 1)
         final_energy = state.energy[:n_i].reshape(n_i, 2, n_T).transpose(0, 2, 1).astype(np.float64)
@@ -289,6 +316,7 @@ def simulate_chunk(
     seed: int,
     first_instance: int,
     n_instances: int,
+    prefixes: Sequence[int] = (),
     threads: int | None = None,
     checkpoint_path: str | Path | None = None,
     checkpoint_interval: float = 600.0,
@@ -298,7 +326,8 @@ def simulate_chunk(
     """Simulate disorder instances ``first_instance .. first_instance + n_instances - 1``.
 
     Returns every dataset of the Monte Carlo HDF5 contract (``temperatures``, ``couplings`` and the
-    outputs of :func:`run_pt` except ``final_energy``), ready for :func:`spinglass_ml.mc.chunks.write_chunk`.
+    outputs of :func:`run_pt` except ``final_energy``), ready for :func:`spinglass_ml.mc.chunks.write_chunk`;
+    with ``prefixes``, also ``prefixes``: {S': the same datasets of the S'-sweep prefix data set}.
     """
     if disorder not in DISORDERS:
         raise ValueError(f"disorder: must be one of {DISORDERS}, got {disorder!r}")
@@ -315,10 +344,15 @@ def simulate_chunk(
     mc_seeds = [instance_seed(seed, disorder, L, i, STREAM_MC) for i in ids]
     T = np.asarray(temperatures, dtype=np.float64)
     out = run_pt(
-        couplings, T, sweeps, n_con, mc_seeds, threads=threads, checkpoint_path=checkpoint_path,
-        checkpoint_interval=checkpoint_interval, progress=progress, kernel=kernel,
+        couplings, T, sweeps, n_con, mc_seeds, prefixes=prefixes, threads=threads,
+        checkpoint_path=checkpoint_path, checkpoint_interval=checkpoint_interval, progress=progress,
+        kernel=kernel,
     )  # fmt: skip
-    del out["final_energy"]
+    datasets = [out, *out.get("prefixes", {}).values()]
+    for d in datasets:
+        del d["final_energy"]
+    for d in datasets[1:]:
+        d.update(temperatures=T, couplings=couplings)
     return {"temperatures": T, "couplings": couplings, **out}
 
 
@@ -340,6 +374,7 @@ def simulate_to_file(
     checkpoint_path: str | Path | None = None,
     checkpoint_interval: float = 600.0,
     progress: Callable[[str], None] | None = None,
+    prefix_paths: Mapping[int, str | Path] | None = None,
 ) -> None:
     """Simulate one chunk and write it as the HDF5 contract (:func:`spinglass_ml.mc.chunks.write_chunk`).
 
@@ -348,20 +383,28 @@ def simulate_to_file(
     temperatures : the grid spec ``{min, max, n, spacing}`` (:func:`.schedule.temperature_grid`)
     run : ``{L, sweeps, n_con, first_instance, n_instances}``
     checkpoint_path : resumed if it holds this exact run; removed once the chunk is written
+    prefix_paths : {S': path} of prefix data sets (:mod:`.prefixes`) to write too, each the file a run of S'
+        sweeps writes (its ``sweeps`` and ``config_hash`` those of that run)
     """
-    digest = config_hash(disorder, dict(temperatures), dict(run), seed, kernel)
+    prefix_paths = dict(prefix_paths or {})
     report = progress or (lambda msg: None)
-    report(f"chunk {json.dumps(dict(run), sort_keys=True)} of {disorder}, config_hash {digest}")
+    report(f"chunk {json.dumps(dict(run), sort_keys=True)} of {disorder}, prefixes {sorted(prefix_paths)}")
     grid = temperature_grid(
         temperatures["min"], temperatures["max"], temperatures["n"], temperatures["spacing"]
     )
     data = simulate_chunk(
         disorder=disorder, L=run["L"], temperatures=grid, sweeps=run["sweeps"], n_con=run["n_con"], seed=seed,
-        first_instance=run["first_instance"], n_instances=run["n_instances"], threads=threads,
-        checkpoint_path=checkpoint_path, checkpoint_interval=checkpoint_interval, progress=progress,
-        kernel=kernel,
+        first_instance=run["first_instance"], n_instances=run["n_instances"], prefixes=list(prefix_paths),
+        threads=threads, checkpoint_path=checkpoint_path, checkpoint_interval=checkpoint_interval,
+        progress=progress, kernel=kernel,
     )  # fmt: skip
-    attrs = {k: run[k] for k in ("L", "sweeps", "first_instance", "n_instances", "n_con")}
-    write_chunk(path, data, attrs={**attrs, "disorder": disorder, "seed": seed, "config_hash": digest})
+    prefixes = data.pop("prefixes", {})
+    outputs = [(s, prefix_paths[s], prefixes[s]) for s in sorted(prefixes)] + [(run["sweeps"], path, data)]
+    for sweeps, out, datasets in outputs:
+        its_run = {**run, "sweeps": sweeps}
+        digest = config_hash(disorder, dict(temperatures), its_run, seed, kernel)
+        attrs = {k: its_run[k] for k in ("L", "sweeps", "first_instance", "n_instances", "n_con")}
+        write_chunk(out, datasets, attrs={**attrs, "disorder": disorder, "seed": seed, "config_hash": digest})
+        report(f"wrote {out}, config_hash {digest}")
     if checkpoint_path:
         Path(checkpoint_path).unlink(missing_ok=True)  # only checkpoints of unfinished work are kept
