@@ -18,6 +18,7 @@ from spinglass_ml.cost.pricing import (
     Price,
     attempts,
     is_priced,
+    is_simulate,
     kernel_path,
     price_simulate,
     price_small,
@@ -157,23 +158,34 @@ def test_jobs_of_a_hand_made_config(tmp_path):
     count = {}
     for job in plan.jobs:
         count[job.rule] = count.get(job.rule, 0) + 1
-    # simulate: 3 + 1 + 1 Gaussian chunks at 64 sweeps and again at therm-0.5's 32, 1 + 2 bimodal
-    assert count["simulate"] == 13
+    # one chain job per Gaussian chunk (3 + 1 + 1), each writing the chunk at 64 sweeps and therm-0.5's at 32;
+    # simulate: the 1 + 2 bimodal chunks
+    assert (count["simulate_chain_L2"], count["simulate_chain_L3"], count["simulate_chain_L4"]) == (3, 1, 1)
+    assert count["simulate"] == 3
+    chain = next(j for j in plan.jobs if j.rule == "simulate_chain_L3")
+    assert [Path(p).parent.name for p in chain.outputs] == ["sweeps64", "sweeps32"]
     # 4 CNN models (clean's two, flip-0.1, therm-0.5) and the thermometer at the 2 sizes with both disorders;
     # one analysis per model, one ensemble per condition; adversarial per such size, tradeoff per Gaussian
     # size
     assert (count["train"], count["train_thermometer"], count["predict"]) == (8, 2, 10)
     assert (count["analyze"], count["analyze_ensemble"]) == (5, 4)
     assert (count["adversarial"], count["tradeoff"]) == (2, 3)
-    assert sum(not job.local for job in plan.jobs) == 13 + 8 + 2 + 10 + 2 + 3
-    threads = {
-        (j.wildcards["disorder"], j.wildcards["L"]): j.threads for j in plan.jobs if j.rule == "simulate"
-    }
+    assert sum(not job.local for job in plan.jobs) == 8 + 8 + 2 + 10 + 2 + 3
+    simulate = [
+        (Chunk.of_path(j.outputs[0], plan.config), j.threads) for j in plan.jobs if is_simulate(j.rule)
+    ]
+    threads = {(c.disorder, str(c.L)): t for c, t in simulate}
     assert threads == {("gaussian", "2"): 4, ("gaussian", "3"): 4, ("gaussian", "4"): 4, ("bimodal", "2"): 4,
                        ("bimodal", "3"): 1}  # fmt: skip
     est = estimate(plan, Rates(), cores=2)
     assert est["unknown_rules"] == [] and est["total"]["jobs"] == len(plan.jobs)
     assert est["total"]["core_hours"] > 0
+    # the therm-0.5 data sets cost no sweeps of their own, but their disk counts
+    rows = {(d["disorder"], d["L"], d["sweeps"]): d for d in est["monte_carlo"]}
+    for L in (2, 3, 4):
+        therm, full = rows[("gaussian", L, 32)], rows[("gaussian", L, 64)]
+        assert therm["jobs"] == 0 and therm["attempts"] == 0 and therm["core_hours"] == 0
+        assert full["jobs"] > 0 and therm["overlap_bytes"] == full["overlap_bytes"] > 0
 
 
 def _tiny_measured() -> dict[str, float]:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spinglass_ml.mc.chunks import read_chunk
-from spinglass_ml.mc.prefixes import prefix_stages
+from spinglass_ml.mc.prefixes import chainable, prefix_stages
 from spinglass_ml.mc.schedule import temperature_grid
 from spinglass_ml.mc.simulation import (
     STREAM_MC,
@@ -120,3 +120,11 @@ def test_impossible_prefixes_are_rejected(sweeps, prefixes, n_con, word):
 def test_stages_are_the_prefixes_ascending_then_the_run():
     assert prefix_stages(1024, [512, 256, 512], 4) == [256, 512, 1024]
     assert prefix_stages(1024, [], 4) == [1024]
+
+
+def test_chainable_keeps_what_fits_from_the_longest_down():
+    # therm-0.5 and therm-0.25 of 4096 sweeps both fit; 0.75 reaches into the window; 3 is no multiple of 4
+    assert chainable(4096, [2048, 1024, 3072, 3, 4096], 4) == [1024, 2048]
+    # 0.5 and 0.4: 1638 reaches into the 2048-sweep data set's window, so only 2048 is chained
+    assert chainable(4096, [2048, 1640], 4) == [2048]
+    assert chainable(4096, [], 4) == []

@@ -2,10 +2,14 @@
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
 import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.io import IOFile
 from spinglass_ml.mc.chunks import FORMAT_VERSION
+from spinglass_ml.mc.prefixes import chainable
 from spinglass_ml.mc.simulation import CHAIN_VERSION
 from spinglass_ml.ml.conditions import label_threshold, parse_condition, training_sweeps
 from spinglass_ml.provenance import code_digest
@@ -118,7 +122,9 @@ def validate_config(config, schema_path):
                 f"mc.gaussian.temperatures = [{gauss['min']}, {gauss['max']}], or one class has no examples"
             )
         for i, size in enumerate(config["mc"]["bimodal"]["sizes"]):
-            if not size["physics_only"] and size["L"] not in {s["L"] for s in config["mc"]["gaussian"]["sizes"]}:
+            if not size["physics_only"] and size["L"] not in {
+                s["L"] for s in config["mc"]["gaussian"]["sizes"]
+            }:
                 problems.append(
                     f"config key 'mc.bimodal.sizes[{i}].L': L = {size['L']} has no Gaussian training data "
                     "(mc.gaussian.sizes), so no model predicts it; set physics_only: true to simulate it for "
@@ -328,6 +334,38 @@ def gaussian_data_sets():
             for path in size_chunks("gaussian", size, sweeps)
         }
     )
+
+
+def therm_chains():
+    """(L, sweeps, prefixes) of every Gaussian size whose therm-<fraction> data sets its full run records on
+    the way (spinglass_ml.mc.prefixes.chainable); the others are simulated on their own."""
+    conditions = [parse_condition(c) for c in config["ml"]["conditions"]]
+    for size in config["mc"]["gaussian"]["sizes"]:
+        therm = [training_sweeps(c, size["sweeps"]) for c in conditions if c.kind == "therm"]
+        prefixes = chainable(size["sweeps"], therm, size["n_con"])
+        if prefixes:
+            yield size["L"], size["sweeps"], prefixes
+
+
+def chain_wildcards(L, sweeps):
+    """The wildcards of rule simulate's job for the full data set of a chain rule's job (whose outputs name
+    only disorder and chunk), for the helpers below."""
+    return lambda w: SimpleNamespace(disorder=w.disorder, L=str(L), sweeps=str(sweeps), chunk=w.chunk)
+
+
+def unless_simulated_alone(L, sweeps, prefixes):
+    """Input function of a chain rule (no input files): it fails, which hands the chunk to rule simulate, if
+    one of the job's chunks was made by rule simulate (a study simulated before chain rules existed, or a
+    condition added later): Snakemake keeps such a chunk instead of simulating it again for the new rule."""
+
+    def check(w):
+        for s in [sweeps, *prefixes]:
+            path = f"{RESULTS}/mc/{w.disorder}/L{L}/sweeps{s}/chunk{w.chunk}.h5"
+            if workflow.persistence.rule(IOFile(path)) == "simulate":
+                raise WorkflowError(f"{path} was made by rule simulate, which keeps it")
+        return []
+
+    return check
 
 
 def train_chunks(wildcards):

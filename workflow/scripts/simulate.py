@@ -1,4 +1,5 @@
-"""Adapter of rule simulate: one chunk of parallel tempering, written as its HDF5 file."""
+"""Adapter of rules simulate and simulate_chain_L<L>: one chunk of parallel tempering, written as its HDF5
+file, and (chain rules) the chunks of its prefix data sets, output[1:]."""
 
 from spinglass_ml.jobs import job
 from spinglass_ml.mc.simulation import simulate_to_file
@@ -17,5 +18,6 @@ with job(snakemake) as log:
         # read from the config, not params: how often we checkpoint must not rerun finished chunks
         checkpoint_interval=snakemake.config["mc"]["checkpoint_interval"],
         progress=log.info,
+        prefix_paths=dict(zip(p.get("prefixes", []), snakemake.output[1:], strict=True)),
     )
     log.info("wrote %s", snakemake.output[0])

@@ -2,13 +2,15 @@
 
 Work is counted in the units the benchmarks measure: attempted spin flips (Monte Carlo), CNN examples
 (training steps x batch; attack and validation passes), bytes of overlaps read. Jobs are identified by their
-rule and wildcards only (``model`` and ``L`` of the ML and robustness rules; ``disorder``, ``L``,
-``sweeps`` and ``chunk`` of simulate), so the pricing holds for any number of jobs per rule.
+rule and wildcards only (``model`` and ``L`` of the ML and robustness rules), or, for the Monte Carlo, by the
+contract path of the chunk they write (a chain rule's first output: the full run; the others, its prefix data
+sets, cost no sweeps of their own), so the pricing holds for any number of jobs per rule.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,9 +36,20 @@ RULE_STAGE = {
 }
 
 
+# rules of the Gaussian sizes whose therm-<fraction> data sets are recorded on the way (rules/simulate.smk)
+CHAIN_RULE = re.compile(r"simulate_chain_L\d+")
+# the HDF5 contract's path of a chunk (spinglass_ml.mc.chunks)
+CHUNK_PATH = re.compile(r"mc/(?P<disorder>\w+)/L(?P<L>\d+)/sweeps(?P<sweeps>\d+)/chunk(?P<chunk>\d+)\.h5$")
+
+
+def is_simulate(rule: str) -> bool:
+    """Whether a rule runs the Monte Carlo: simulate, or a chain rule."""
+    return rule == "simulate" or CHAIN_RULE.fullmatch(rule) is not None
+
+
 def stage_of(rule: str) -> str:
     """The stage a rule's jobs are reported under; analyses, figures, tables and targets share the last."""
-    return RULE_STAGE.get(rule, STAGES[-1])
+    return "Monte Carlo" if is_simulate(rule) else RULE_STAGE.get(rule, STAGES[-1])
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,14 @@ class Chunk:
         n = min(size["chunk"], size["instances"] - first)
         n_T = config["mc"][disorder]["temperatures"]["n"]
         return cls(disorder, L, int(wildcards["sweeps"]), n, n_T, size["n_con"])
+
+    @classmethod
+    def of_path(cls, path: str, config: Mapping[str, Any]) -> Chunk:
+        """The chunk a Monte Carlo job writes to ``path`` (``mc/{disorder}/L{L}/sweeps{S}/chunk{k}.h5``)."""
+        match = CHUNK_PATH.search(path)
+        if match is None:
+            raise ValueError(f"{path}: not a chunk path of the Monte Carlo contract")
+        return cls.of(match.groupdict(), config)
 
     def nbytes(self) -> dict[str, int]:
         """Uncompressed bytes of each dataset of the chunk file (``overlaps``: n_i x n_T x n_con x L^3 int8);
@@ -227,7 +248,7 @@ SMALL_RULES = {"fig": "figure", "table": "table", "analyze": "analysis", "equili
 def is_priced(rule: str, outputs: int) -> bool:
     """Whether the model knows the rule: one of :data:`RULE_STAGE` or :data:`SMALL_RULES`, or a target (no
     outputs). Others are priced as an analysis, and the estimate names them."""
-    return rule in RULE_STAGE or rule.startswith(tuple(SMALL_RULES)) or not outputs
+    return is_simulate(rule) or rule in RULE_STAGE or rule.startswith(tuple(SMALL_RULES)) or not outputs
 
 
 def price_small(rule: str, outputs: int) -> Price:
@@ -242,8 +263,8 @@ def price_job(job: PlannedJob, config: Mapping[str, Any], rates: Rates) -> Price
     """The price of one planned job (rules other than those of :data:`RULE_STAGE` by :func:`price_small`)."""
     wc = job.wildcards
     condition = wc.get("model", "").partition("/")[0]  # model k of a seed ensemble: <condition>/seed<k>
-    if job.rule == "simulate":
-        return price_simulate(Chunk.of(wc, config), config["mc"]["kernel"], rates)
+    if is_simulate(job.rule):
+        return price_simulate(Chunk.of_path(job.outputs[0], config), config["mc"]["kernel"], rates)
     if job.rule == "train":
         return price_train(condition, int(wc["L"]), config, rates)
     if job.rule == "train_thermometer":

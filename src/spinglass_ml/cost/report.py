@@ -82,10 +82,15 @@ def estimate(plan: Plan, rates: Rates, cores: int, configfile: str = "") -> dict
     ``disk``, ``assumptions`` and ``unknown_rules`` (priced as an analysis each)."""
     priced = price_plan(plan, rates)
     stages = {s: [j for j in priced if stage_of(j.job.rule) == s] for s in STAGES}
-    data_sets: dict[tuple[str, int, int], list[tuple[PricedJob, Chunk]]] = {}
+    # per data set its chunks, each with the job that pays for it: a chain job pays for its full run's chunk
+    # (output 0); its prefix data sets' chunks (the other outputs) cost no sweeps of their own
+    data_sets: dict[tuple[str, int, int], list[tuple[PricedJob | None, Chunk]]] = {}
     for j in stages["Monte Carlo"]:
-        chunk = Chunk.of(j.job.wildcards, plan.config)
-        data_sets.setdefault((chunk.disorder, chunk.L, chunk.sweeps), []).append((j, chunk))
+        for k, path in enumerate(j.job.outputs):
+            chunk = Chunk.of_path(path, plan.config)
+            data_sets.setdefault((chunk.disorder, chunk.L, chunk.sweeps), []).append(
+                (j if k == 0 else None, chunk)
+            )
     monte_carlo = []
     order = {d: k for k, d in enumerate(DISORDERS)}
     for (disorder, L, sweeps), members in sorted(
@@ -95,8 +100,8 @@ def estimate(plan: Plan, rates: Rates, cores: int, configfile: str = "") -> dict
         monte_carlo.append({
             "disorder": disorder, "L": L, "sweeps": sweeps,
             "path": kernel_path(disorder, L, plan.config["mc"]["kernel"]),
-            "attempts": sum(attempts(c.n_instances, c.n_T, c.L, c.sweeps) for _, c in members),
-            **_summary([j for j, _ in members], cores),
+            "attempts": sum(attempts(c.n_instances, c.n_T, c.L, c.sweeps) for j, c in members if j),
+            **_summary([j for j, _ in members if j], cores),
             "overlap_bytes": sum(s["overlaps"] for s in sizes),
             "file_bytes": sum(sum(s.values()) for s in sizes),
         })  # fmt: skip

@@ -46,3 +46,17 @@ def carry_on(state: PTState | MultispinState, sweeps: int) -> PTState | Multispi
     bins[..., : state.bins.shape[-1]] = state.bins
     zero = {k: np.zeros_like(getattr(state, k)) for k in ("acc", "swaps", "snaps")}
     return replace(state, bins=bins, **zero)
+
+
+def chainable(sweeps: int, candidates: Sequence[int], n_con: int) -> list[int]:
+    """The candidate sweeps a run of ``sweeps`` can record as prefix data sets (:func:`prefix_stages`),
+    ascending: from the longest down, each that ends before the window of the last one kept. The others
+    (a fraction above 1/2, sweeps not a multiple of MEASURE_EVERY) are simulated on their own."""
+    kept: list[int] = []
+    for s in sorted({int(c) for c in candidates if c < sweeps}, reverse=True):
+        try:
+            prefix_stages(kept[-1] if kept else sweeps, [s], n_con)
+        except ValueError:
+            continue
+        kept.append(s)
+    return kept[::-1]
