@@ -47,25 +47,55 @@ def load(name):
     return yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text())
 
 
+def therm_sweeps(config, size):
+    """The sweeps of the therm-<fraction> data sets of a Gaussian size entry."""
+    fractions = {float(c[6:]) for c in config["ml"]["conditions"] if c.startswith("therm-")}
+    return {round(f * size["sweeps"]) for f in fractions} - {size["sweeps"]}
+
+
 def expected_chunks(config):
-    """Simulate jobs: every size of both disorders, plus Gaussian ones at each therm-<fraction>'s sweeps."""
-    fractions = {1.0} | {float(c[6:]) for c in config["ml"]["conditions"] if c.startswith("therm-")}
+    """Chunk files: every size of both disorders, plus Gaussian ones at each therm-<fraction>'s sweeps."""
     bimodal = sum(math.ceil(size["instances"] / size["chunk"]) for size in config["mc"]["bimodal"]["sizes"])
     gaussian = sum(
-        len({round(f * size["sweeps"]) for f in fractions}) * math.ceil(size["instances"] / size["chunk"])
+        (1 + len(therm_sweeps(config, size))) * math.ceil(size["instances"] / size["chunk"])
         for size in config["mc"]["gaussian"]["sizes"]
     )
     return bimodal + gaussian
 
 
-@pytest.mark.parametrize("name, n_jobs", [("tiny", 15), ("config", None), ("paper", 300), ("cluster", None)])
+def expected_mc_jobs(config):
+    """Monte Carlo jobs: one per chunk, except the therm-<fraction> chunks that the full run's job records on
+    the way (spinglass_ml.mc.prefixes.chainable)."""
+    from spinglass_ml.mc.prefixes import chainable
+
+    recorded = sum(
+        len(chainable(size["sweeps"], therm_sweeps(config, size), size["n_con"]))
+        * math.ceil(size["instances"] / size["chunk"])
+        for size in config["mc"]["gaussian"]["sizes"]
+    )
+    return expected_chunks(config) - recorded
+
+
+def planned_mc_jobs(out):
+    """{rule: jobs} of the Monte Carlo rules (simulate, simulate_chain_L<L>) in a dry run's job stats."""
+    return {m[0]: int(m[1]) for m in re.findall(r"^(simulate(?:_chain_L\d+)?)\s+(\d+)$", out, re.MULTILINE)}
+
+
+def planned_outputs(out):
+    """Every output file a dry run plans."""
+    return {p for line in re.findall(r"output: (.+)", out) for p in line.split(", ")}
+
+
+@pytest.mark.parametrize(
+    "name, n_jobs", [("tiny", 10), ("config", None), ("workstation", None), ("paper", 215), ("cluster", None)]
+)
 def test_dry_run_plans_every_chunk(tmp_path, name, n_jobs):
     code, out = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / f"{name}.yaml"))
     assert code == 0, out
-    planned = re.search(r"^simulate\s+(\d+)$", out, re.MULTILINE)
-    assert planned, out
-    # tiny (partial last chunks) and paper are pinned; the default study is tuned by hand, so derive it
-    assert int(planned.group(1)) == (n_jobs or expected_chunks(load(name)))
+    chunks = {p for p in planned_outputs(out) if re.search(r"/mc/.+/chunk\d+\.h5$", p)}
+    assert len(chunks) == expected_chunks(load(name))
+    # tiny (partial last chunks) and paper are pinned; the other studies are tuned by hand, so derive them
+    assert sum(planned_mc_jobs(out).values()) == (n_jobs or expected_mc_jobs(load(name)))
     assert not (tmp_path / "results").exists()
 
 
@@ -78,8 +108,8 @@ def test_the_cluster_study_fits_day_long_partitions(tmp_path):
     assert code == 0, out
     runtimes = [int(m) for m in re.findall(r"runtime=(\d+)", out)]
     assert runtimes and max(runtimes) <= 24 * 60, max(runtimes)
-    assert re.search(r"^total\s+339$", out, re.MULTILINE), out
-    planned = {p for line in re.findall(r"output: (.+)", out) for p in line.split(", ")}
+    assert re.search(r"^total\s+312$", out, re.MULTILINE), out
+    planned = planned_outputs(out)
     assert planned and all(p.startswith("results/cluster/") for p in planned)
 
 
@@ -90,7 +120,7 @@ def test_named_runs_never_share_a_file(tmp_path):
     for name in ("config", "tiny"):
         code, out = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / f"{name}.yaml"))
         assert code == 0, out
-        planned[name] = {p for line in re.findall(r"output: (.+)", out) for p in line.split(", ")}
+        planned[name] = planned_outputs(out)
     assert planned["config"] and planned["tiny"] and not planned["config"] & planned["tiny"]
     assert all(p.startswith("results/tiny/") for p in planned["tiny"])
     assert "results/mc/gaussian/L4/sweeps4096/chunk0.h5" in planned["config"]
@@ -104,8 +134,10 @@ def test_a_threshold_control_trains_with_its_own_label_temperature(tmp_path):
     code, out = snakemake(tmp_path, "results/tiny/models/threshold-1.05/L4.keras", "-n", "--configfile",
                           str(path))  # fmt: skip
     assert code == 0, out
-    assert "results/tiny/mc/gaussian/L4/sweeps64/chunk0.h5" in out  # clean data, not therm
-    assert "sweeps32" not in out
+    train = re.search(r"^rule train:\n(?:    .*\n)*?    input: (.+)$", out, re.MULTILINE)
+    assert train, out
+    assert "results/tiny/mc/gaussian/L4/sweeps64/chunk0.h5" in train.group(1)  # clean data, not therm
+    assert "sweeps32" not in train.group(1)
 
 
 def test_a_physics_only_size_is_simulated_and_analysed_but_not_predicted(tmp_path):
@@ -136,10 +168,10 @@ def test_named_targets_plan_their_outputs(tmp_path):
     for target in ("all", "mc", "models", "predictions"):
         code, out = snakemake(tmp_path, target, "-n", "--configfile", tiny)
         assert code == 0, out
-        outputs[target] = set(re.findall(r"output: (\S+)", out))
+        outputs[target] = planned_outputs(out)
     assert "results/tiny/mc/gaussian/L2/sweeps64/chunk2.h5" in outputs["mc"]
     assert "results/tiny/mc/gaussian/L2/sweeps32/chunk2.h5" in outputs["models"]  # therm-0.5 data
-    assert "results/tiny/models/flip-0.1/L4.keras," in outputs["models"]
+    assert "results/tiny/models/flip-0.1/L4.keras" in outputs["models"]
     assert "results/tiny/mc/bimodal/L4/sweeps64/chunk0.h5" not in outputs["models"]  # bimodal: no training
     assert outputs["mc"] < outputs["predictions"] and outputs["models"] < outputs["predictions"]
     assert outputs["predictions"] < outputs["all"]  # all adds the figures and tables
@@ -302,6 +334,28 @@ def test_invalid_config_is_rejected_before_any_job(tmp_path, mutate, key):
     assert not (workdir / "results").exists()
 
 
+def test_chunks_simulated_alone_are_kept_when_a_therm_condition_is_added(tmp_path):
+    """A study simulated without therm-0.5 (or before chain rules existed) gains it: its Gaussian chunks, made
+    by rule simulate, are kept, and only the therm chunks are simulated, each on its own; a fresh study plans
+    one chain job per Gaussian chunk instead."""
+    config = load("tiny")
+    config["ml"]["conditions"] = [c for c in config["ml"]["conditions"] if not c.startswith("therm-")]
+    config["figures"]["fig3"] = "flip-0.1"
+    without = tmp_path / "without_therm.yaml"
+    without.write_text(yaml.safe_dump(config))
+    code, out = snakemake(tmp_path, "mc", "--cores", "2", "--configfile", str(without))
+    assert code == 0, out
+    assert planned_mc_jobs(out) == {"simulate": 10}
+    tiny = str(REPO / "config" / "tiny.yaml")
+    code, out = snakemake(tmp_path, "-n", "--configfile", tiny)
+    assert code == 0, out
+    therm = {p for p in planned_outputs(out) if "/mc/" in p}
+    assert planned_mc_jobs(out) == {"simulate": 5} and all("/sweeps32/" in p for p in therm), out
+    code, out = snakemake(tmp_path / "fresh", "-n", "--configfile", tiny)
+    assert code == 0, out
+    assert planned_mc_jobs(out) == {"simulate": 5, "simulate_chain_L2": 3, "simulate_chain_L4": 2}
+
+
 def test_tiny_study_runs_end_to_end(tmp_path):
     """The tiny config for real, in a copy of the checkout: every chunk is written, valid, logged with
     progress and benchmarked; every model and prediction file follows its contract. Then what reruns: moving
@@ -326,9 +380,17 @@ def test_tiny_study_runs_end_to_end(tmp_path):
         assert attrs["config_hash"] and np.all(np.isfinite(data["energy"]))
         sizes.append(attrs["n_instances"])
         run, relative = checkout / "results" / "tiny", path.relative_to(checkout / "results" / "tiny")
-        log = run / "logs" / relative.with_suffix(".log")
-        assert f"sweep {attrs['sweeps']}/{attrs['sweeps']}" in log.read_text()
-        assert (run / "benchmarks" / relative.with_suffix(".tsv")).exists()
+        # the job's log and benchmark: its own, or those of the chain job that recorded it on the way
+        size = next(s for s in load("tiny")["mc"][attrs["disorder"]]["sizes"] if s["L"] == attrs["L"])
+        full = relative.parent.with_name(f"sweeps{size['sweeps']}")
+        own = run / "logs" / relative.with_suffix(".log")
+        log = own if own.exists() else run / "logs" / full / relative.with_suffix(".log").name
+        assert f"wrote results/tiny/{relative}" in log.read_text()
+        progress = f"sweep {attrs['sweeps']}/{attrs['sweeps']}"  # a full run; a prefix is recorded on the way
+        assert (
+            progress in log.read_text() or f"prefix data set of {attrs['sweeps']} sweeps" in log.read_text()
+        )
+        assert (run / "benchmarks" / log.relative_to(run / "logs")).with_suffix(".tsv").exists()
     assert sorted(sizes) == [1] * 3 + [2] * 12  # 5 instances in chunks of 2 (and 4 in 2)
     assert not (checkout / "results" / "tiny" / "checkpoints").exists() or not list(
         (checkout / "results" / "tiny" / "checkpoints").rglob("*.npz")
@@ -419,5 +481,5 @@ def test_tiny_study_runs_end_to_end(tmp_path):
             f"'--configfile', {config!r}]; main()"
         )
         proc = subprocess.run([sys.executable, "-c", bump], capture_output=True, text=True, timeout=300)
-        planned = re.search(r"^simulate\s+(\d+)$", proc.stdout + proc.stderr, re.MULTILINE)
-        assert planned and int(planned.group(1)) == expected_chunks(load("tiny")), proc.stdout + proc.stderr
+        planned = planned_mc_jobs(proc.stdout + proc.stderr)
+        assert sum(planned.values()) == expected_mc_jobs(load("tiny")), proc.stdout + proc.stderr

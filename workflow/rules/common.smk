@@ -354,9 +354,9 @@ def chain_wildcards(L, sweeps):
 
 
 def unless_simulated_alone(L, sweeps, prefixes):
-    """Input function of a chain rule (no input files): it fails, which hands the chunk to rule simulate, if
-    one of the job's chunks was made by rule simulate (a study simulated before chain rules existed, or a
-    condition added later): Snakemake keeps such a chunk instead of simulating it again for the new rule."""
+    """Input function of a chain rule, with no input files. It fails (and rule simulate takes the job) if one
+    of the job's chunks was made by rule simulate, in a study simulated before chain rules existed or before
+    a therm condition was added: Snakemake keeps such a chunk instead of simulating it again."""
 
     def check(w):
         for s in [sweeps, *prefixes]:
