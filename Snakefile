@@ -30,6 +30,7 @@ localrules:
     summary,
     analyze,
     analyze_ensemble,
+    analyze_threshold_response,
     analyze_physics,
     analyze_summary,
     equilibration,

@@ -42,6 +42,26 @@ rule analyze_ensemble:
         "../scripts/analyze_ensemble.py"
 
 
+rule analyze_threshold_response:
+    """The threshold control's verdict: the slope of the bimodal T_c against the label threshold, per seed and
+    resample, for the CNN (clean and threshold-<T>) and the thermometers, with total errors."""
+    input:
+        cnn=threshold_analyses("cnn"),
+        thermometer=threshold_analyses("thermometer"),
+    output:
+        results("analysis/threshold_response.json"),
+    log:
+        results("logs/analyze/threshold_response.log"),
+    conda:
+        "../../envs/analyze.yaml"
+    params:
+        code=script_code("analyze_threshold_response"),
+        threshold=config["ml"]["threshold"],
+        min_valid_fraction=config["analysis"]["min_valid_fraction"],
+    script:
+        "../scripts/analyze_threshold_response.py"
+
+
 rule analyze_physics:
     """The physics reference from the same Monte Carlo data: Binder ratio and xi_L/L of both disorders, their
     crossings, derivative maxima, linear coefficient and collapse, with bootstrap errors."""

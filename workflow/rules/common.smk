@@ -467,6 +467,13 @@ def condition_ensembles(*kinds):
     return [f"{RESULTS}/analysis/ensemble/{c}.json" for c in conditions_of(*kinds)]
 
 
+def threshold_analyses(family):
+    """The analysis files of every model of the conditions behind a classifier's label thresholds: "cnn"
+    (clean and threshold-<T>) or "thermometer" (thermometer and thermometer-<T>)."""
+    kinds = ("clean", "threshold") if family == "cnn" else ("thermometer",)
+    return [path for c in conditions_of(*kinds) for path in seed_analyses(c)]
+
+
 def tradeoff_outputs(ext):
     """The trade-off records (json) or their per-coordinate moment arrays (npz), every Gaussian L."""
     return [f"{RESULTS}/robustness/tradeoff/L{size['L']}.{ext}" for size in config["mc"]["gaussian"]["sizes"]]

@@ -246,6 +246,7 @@ rule fig_threshold_response:
     input:
         ensembles=condition_ensembles("clean", "threshold", "thermometer"),
         reference=results("analysis/physics_reference.json"),
+        slopes=results("analysis/threshold_response.json"),
     output:
         pdf=results("figures/fig_threshold_response.pdf"),
         png=report(

@@ -1,5 +1,6 @@
 """Adapter of rule fig_threshold_response: bimodal T_c against the label threshold, CNN and thermometer,
-beside the physical T_c of the same data (the most precise xi_L/L pair crossing, else its collapse)."""
+beside the physical T_c of the same data (the most precise xi_L/L pair crossing, else its collapse), each
+classifier labelled with its slope (rule analyze_threshold_response)."""
 
 import json
 from pathlib import Path
@@ -9,6 +10,7 @@ from spinglass_ml.jobs import job
 with job(snakemake) as log:
     from spinglass_ml.analysis.observables import disorder_analyses
     from spinglass_ml.analysis.summary import best_crossing, threshold_response
+    from spinglass_ml.analysis.threshold import headline_slope
     from spinglass_ml.figures import comparison, style
 
     threshold = snakemake.params.threshold
@@ -18,6 +20,8 @@ with job(snakemake) as log:
     _, xi = disorder_analyses(json.loads(Path(snakemake.input.reference).read_text()), "bimodal")
     Tc, err, label = best_crossing(xi)
     physical = (Tc, err, rf"$\xi_L/L$ {label}")
-    log.info("T_c against the label threshold: %s; physical: %s", points, physical)
-    fig = comparison.threshold_response_figure(points, physical, threshold)
+    record = json.loads(Path(snakemake.input.slopes).read_text())
+    slopes = {family: headline_slope(record, family)[:2] for family in points}
+    log.info("T_c against the label threshold: %s; slopes %s; physical: %s", points, slopes, physical)
+    fig = comparison.threshold_response_figure(points, physical, threshold, slopes)
     style.save(fig, snakemake.output.pdf, snakemake.output.png)

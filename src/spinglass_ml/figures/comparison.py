@@ -179,6 +179,7 @@ def threshold_response_figure(
     points: Mapping[str, Sequence[tuple]],
     physical: tuple[float | None, float | None, str],
     default_threshold: float,
+    slopes: Mapping[str, tuple[float | None, float | None]] | None = None,
 ) -> Figure:
     """fig_threshold_response: the bimodal T_c of each classifier against the label threshold it was trained
     with, beside the physical bimodal T_c of the same data.
@@ -190,10 +191,14 @@ def threshold_response_figure(
         headline estimate does not exist; a missing T_c is a cross on the lower axis.
     physical : (T_c, error, label) of the physics reference (e.g. the ξ_L/L crossing of the largest pair)
     default_threshold : ``ml.threshold``, marked on the axis
+    slopes : classifier -> (slope, total error) of its T_c against the threshold, named in its legend entry
     """
     fig, axes = figure(width=COLUMN_WIDTH, aspect=0.8)
     ax = axes[0, 0]
     labels = {"cnn": "CNN", "thermometer": "thermometer"}
+    for family, (value, err) in (slopes or {}).items():
+        if value is not None:
+            labels[family] += f", slope {_pm(value, err, 2)}"
     thresholds = [p[0] for series in points.values() for p in series] or [default_threshold]
     lo, hi = min(thresholds) - 0.05, max(thresholds) + 0.05
     Tc_phys, err_phys, label_phys = physical
