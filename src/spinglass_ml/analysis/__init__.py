@@ -11,6 +11,8 @@
 :mod:`.records`               ``results/analysis/{model}.json``: the analysis of one model's predictions
 :mod:`.ensemble`              seed ensembles: estimates of K models with disorder, seed and total errors;
                               paired shifts from clean; ``results/analysis/ensemble/{condition}.json``
+:mod:`.threshold`             the threshold control's slope dT_c/d(label threshold) with total errors;
+                              ``results/analysis/threshold_response.json``
 :mod:`.summary`               ``results/tables/summary.csv`` and the series of the comparison figures
 ============================  ================================================================================
 """
