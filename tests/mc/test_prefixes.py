@@ -5,34 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import test_kernel  # its chunk and assert_same (tests/mc is on the path: pytest's default import mode)
+from test_kernel import GAUSS_T, assert_same
 
 from spinglass_ml.mc.chunks import read_chunk
 from spinglass_ml.mc.prefixes import chainable, prefix_stages
 from spinglass_ml.mc.schedule import temperature_grid
-from spinglass_ml.mc.simulation import (
-    STREAM_MC,
-    instance_couplings,
-    instance_seed,
-    run_pt,
-    simulate_chunk,
-    simulate_to_file,
-)
+from spinglass_ml.mc.simulation import STREAM_MC, instance_couplings, instance_seed, run_pt, simulate_to_file
 
-GAUSS_T = temperature_grid(0.8, 1.21, 20)[::4]
 BIMODAL_T = temperature_grid(1.05, 1.25, 6)
 
 
 def chunk(**kw):
-    args = dict(disorder="gaussian", L=4, temperatures=GAUSS_T, sweeps=256, n_con=4, seed=7,
-                first_instance=0, n_instances=3, threads=1)  # fmt: skip
-    args.update(kw)
-    return simulate_chunk(**args)
-
-
-def assert_same(a: dict, b: dict) -> None:
-    assert a.keys() == b.keys()
-    for k in a:
-        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    """test_kernel's chunk, run for 256 sweeps on 3 instances unless told otherwise."""
+    return test_kernel.chunk(**{"sweeps": 256, "n_instances": 3, **kw})
 
 
 @pytest.mark.parametrize(
@@ -74,7 +60,7 @@ def test_checkpointed_run_resumes_past_a_finished_prefix(tmp_path):
     ids = range(3)
     J = np.stack([instance_couplings(7, "gaussian", 4, i) for i in ids])
     seeds = [instance_seed(7, "gaussian", 4, i, STREAM_MC) for i in ids]
-    args = (J, GAUSS_T, 4096, 4, seeds)
+    args = (J, GAUSS_T[::4], 4096, 4, seeds)
     with pytest.raises(KeyboardInterrupt):
         run_pt(*args, prefixes=[1024], threads=1, checkpoint_path=ckpt, checkpoint_interval=0.0,
                progress=stop_after_prefix, progress_interval=0.0)  # fmt: skip
@@ -85,7 +71,7 @@ def test_checkpointed_run_resumes_past_a_finished_prefix(tmp_path):
     resumed = run_pt(*args, prefixes=[1024], threads=1, checkpoint_path=ckpt, progress=messages.append)
     assert any("resuming" in m for m in messages)
     assert not any("prefix data set" in m for m in messages)  # not reached again
-    assert_same(resumed.pop("prefixes")[1024], run_pt(J, GAUSS_T, 1024, 4, seeds, threads=1))
+    assert_same(resumed.pop("prefixes")[1024], run_pt(J, GAUSS_T[::4], 1024, 4, seeds, threads=1))
     assert_same(resumed, run_pt(*args, threads=1))
 
 
