@@ -335,15 +335,16 @@ def test_invalid_config_is_rejected_before_any_job(tmp_path, mutate, key):
 
 
 def test_chunks_simulated_alone_are_kept_when_a_therm_condition_is_added(tmp_path):
-    """A study simulated without therm-0.5 (or before chain rules existed) gains it: its Gaussian chunks, made
-    by rule simulate, are kept, and only the therm chunks are simulated, each on its own; a fresh study plans
-    one chain job per Gaussian chunk instead."""
+    """A study simulated before it had therm-0.5 (here with therm-0.75, which no full run can record: its 48
+    sweeps reach into the window of the 64) gains it: its Gaussian chunks, made by rule simulate, are kept,
+    and only the therm-0.5 chunks are simulated, each on its own; a fresh study plans one chain job per
+    Gaussian chunk instead."""
     config = load("tiny")
-    config["ml"]["conditions"] = [c for c in config["ml"]["conditions"] if not c.startswith("therm-")]
-    config["figures"]["fig3"] = "flip-0.1"
-    without = tmp_path / "without_therm.yaml"
-    without.write_text(yaml.safe_dump(config))
-    code, out = snakemake(tmp_path, "mc", "--cores", "2", "--configfile", str(without))
+    config["ml"]["conditions"] = [c.replace("therm-0.5", "therm-0.75") for c in config["ml"]["conditions"]]
+    config["figures"]["fig3"] = "therm-0.75"
+    before = tmp_path / "before.yaml"
+    before.write_text(yaml.safe_dump(config, sort_keys=False))  # key order is part of the params
+    code, out = snakemake(tmp_path, "mc", "--cores", "2", "--configfile", str(before))
     assert code == 0, out
     assert planned_mc_jobs(out) == {"simulate": 10}
     tiny = str(REPO / "config" / "tiny.yaml")
