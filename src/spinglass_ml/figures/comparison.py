@@ -198,7 +198,7 @@ def threshold_response_figure(
     labels = {"cnn": "CNN", "thermometer": "thermometer"}
     for family, (value, err) in (slopes or {}).items():
         if value is not None:
-            labels[family] += f", slope {_pm(value, err, 2)}"
+            labels[family] += f", slope {_pm(value, err)}"
     thresholds = [p[0] for series in points.values() for p in series] or [default_threshold]
     lo, hi = min(thresholds) - 0.05, max(thresholds) + 0.05
     Tc_phys, err_phys, label_phys = physical
