@@ -16,17 +16,21 @@ from spinglass_ml import _ptmc
 from spinglass_ml.mc import numpy_baseline
 from spinglass_ml.mc.exact import pair_correlation_averages, thermal_averages
 from spinglass_ml.mc.lattice import energy, link_overlap, overlap_k2
-from spinglass_ml.mc.schedule import measured_sweeps, n_log_bins, temperature_grid
+from spinglass_ml.mc.schedule import (
+    log_bin_counts,
+    measured_sweeps,
+    n_log_bins,
+    temperature_grid,
+    window_count,
+)
 from spinglass_ml.mc.simulation import (
     MEASURE_EVERY,
     STREAM_MC,
     instance_couplings,
     instance_seed,
     kernel_path,
-    log_bin_counts,
     run_pt,
     simulate_chunk,
-    window_count,
 )
 
 GAUSS_T = temperature_grid(0.8, 1.21, 20)

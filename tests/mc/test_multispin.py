@@ -20,8 +20,8 @@ from spinglass_ml.mc.simulation import (
     pack_lanes,
     run_pt,
     simulate_chunk,
-    unpack_lanes,
 )
+from spinglass_ml.mc.state import unpack_lanes
 
 BIMODAL_T = temperature_grid(1.05, 1.25, 6)
 
