@@ -35,6 +35,15 @@ TINY = REPO / "config" / "tiny.yaml"
 # 0.91 (training) to 1.02 (Monte Carlo, analyses). The start-up constants are taken from that run, so this
 # checks the job accounting, not the per-flip and per-example rates (docs/performance.md)
 TINY_FACTOR = 1.5
+# the Monte Carlo of the workstation study on the AVX2 machine of docs/benchmarks/, priced with that machine's
+# benchmark files, per data set within [1/F, F] of the jobs' wall seconds x threads: measured 0.68 (bimodal
+# L = 4) to 1.19 (Gaussian L = 6)
+WORKSTATION = REPO / "config" / "workstation.yaml"
+AVX2_RATES = (
+    REPO / "docs/benchmarks/2026-12-07-epyc-avx2-mc.json",
+    REPO / "docs/benchmarks/2026-12-07-epyc-avx2-train.json",
+)
+WORKSTATION_FACTOR = 1.5
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +214,28 @@ def test_tiny_estimate_against_the_measured_run(tiny_plan):
         estimated = sum(j.core_s() for j in jobs)
         observed = sum(measured[j.job.benchmark.removeprefix(prefix)] for j in jobs)
         assert 1 / TINY_FACTOR < estimated / observed < TINY_FACTOR, (stage, estimated, observed)
+
+
+def test_workstation_monte_carlo_at_the_rates_of_the_machine_it_ran_on():
+    with open(Path(__file__).with_name("workstation_mc_benchmarks.tsv")) as fh:
+        rows = csv.DictReader((line for line in fh if not line.startswith("#")), delimiter="\t")
+        measured = {row["benchmark"]: float(row["s"]) for row in rows}
+    prefix = "results/workstation/benchmarks/"
+    priced = {
+        j.job.benchmark.removeprefix(prefix): j
+        for j in price_plan(plan_study(WORKSTATION, REPO / "Snakefile"), load_rates(*AVX2_RATES))
+        if j.job.benchmark and j.job.benchmark.removeprefix(prefix) in measured
+    }
+    assert set(priced) == set(measured)  # every full-run chunk of the study, as planned today
+    for data_set in {path.rsplit("/", 1)[0] for path in measured}:
+        jobs = [path for path in measured if path.startswith(data_set + "/")]
+        estimated = sum(priced[path].core_s() for path in jobs)
+        observed = sum(measured[path] * priced[path].job.threads for path in jobs)
+        assert 1 / WORKSTATION_FACTOR < estimated / observed < WORKSTATION_FACTOR, (
+            data_set,
+            estimated,
+            observed,
+        )
 
 
 def test_cli_json_for_tiny(tiny_plan, capsys):
