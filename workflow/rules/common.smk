@@ -405,8 +405,10 @@ def chunk_range(wildcards):
 
 
 def simulate_temperatures(wildcards):
-    """Temperature-grid spec (min, max, n, spacing) of the chunk's disorder."""
-    return config["mc"][wildcards.disorder]["temperatures"]
+    """Temperature-grid spec of the chunk's disorder, its keys in one order (min, max, n, spacing): how a config
+    file orders the mapping is spelling, and must not rerun the Monte Carlo."""
+    spec = config["mc"][wildcards.disorder]["temperatures"]
+    return {key: spec[key] for key in ("min", "max", "n", "spacing") if key in spec}
 
 
 def simulate_threads(wildcards):
