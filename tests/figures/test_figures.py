@@ -177,6 +177,17 @@ def test_threshold_response_tells_a_thermometer_from_a_detector(tmp_path):
     assert slope == pytest.approx(1.0) and all(p[3] == "collapse" for p in points["thermometer"])
     fig = comparison.threshold_response_figure(points, (1.15, 0.02, "xi"), 0.95)
     assert_images(*style.save(fig, tmp_path / "thr.pdf"))
+    mixed = {"cnn": [(0.85, 1.1, 0.01, "collapse"), (0.95, 1.12, 0.01, "headline")]}
+    slopes = {"cnn": (0.2, 0.1), "thermometer": (1.0, 0.01)}
+    for (
+        drawn,
+        expected,
+    ) in (  # each slope once: on the collapse entry where one is drawn, else on the filled one
+        (points, ["CNN, slope 0.200 ± 0.100", "thermometer (collapse), slope 1.000 ± 0.010"]),
+        (mixed, ["CNN", "CNN (collapse), slope 0.200 ± 0.100"]),
+    ):
+        fig = comparison.threshold_response_figure(drawn, (None, None, ""), 0.95, slopes=slopes)
+        assert fig.axes[0].get_legend_handles_labels()[1] == expected
 
 
 def test_equilibration_figure_grid(tmp_path):

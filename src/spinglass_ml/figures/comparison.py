@@ -191,14 +191,17 @@ def threshold_response_figure(
         headline estimate does not exist; a missing T_c is a cross on the lower axis.
     physical : (T_c, error, label) of the physics reference (e.g. the ξ_L/L crossing of the largest pair)
     default_threshold : ``ml.threshold``, marked on the axis
-    slopes : classifier -> (slope, total error) of its T_c against the threshold, named in its legend entry
+    slopes : classifier -> (slope, total error) of its collapse T_c against the threshold, named once in its
+        legend: in the collapse entry, or in the filled one where no collapse point is drawn
     """
     fig, axes = figure(width=COLUMN_WIDTH, aspect=0.8)
     ax = axes[0, 0]
     labels = {"cnn": "CNN", "thermometer": "thermometer"}
-    for family, (value, err) in (slopes or {}).items():
-        if value is not None:
-            labels[family] += f", slope {_pm(value, err)}"
+    slope_text = {
+        family: f", slope {_pm(value, err)}"
+        for family, (value, err) in (slopes or {}).items()
+        if value is not None
+    }
     thresholds = [p[0] for series in points.values() for p in series] or [default_threshold]
     lo, hi = min(thresholds) - 0.05, max(thresholds) + 0.05
     Tc_phys, err_phys, label_phys = physical
@@ -215,9 +218,12 @@ def threshold_response_figure(
         headline = np.array([p[3] == "headline" for p in series], bool)
         if x.size == 0:
             continue
-        filled_label = labels[family] if (headline & np.isfinite(y)).any() else None
+        drawn_open = (~headline & np.isfinite(y)).any()
+        slope = slope_text.get(family, "")
+        filled_label = labels[family] + ("" if drawn_open else slope)
+        filled_label = filled_label if (headline & np.isfinite(y)).any() else None
         errorbar(ax, x, np.where(headline, y, np.nan), e, color=color, marker=marker, label=filled_label)
-        open_label = f"{labels[family]} (collapse)" if (~headline & np.isfinite(y)).any() else None
+        open_label = f"{labels[family]} (collapse){slope}" if drawn_open else None
         errorbar(ax, x, np.where(headline, np.nan, y), e, color=color, marker=marker, markerfacecolor="white",
                  label=open_label)  # fmt: skip
         missing.append((x[~np.isfinite(y)], color))
