@@ -238,6 +238,22 @@ def test_workstation_monte_carlo_at_the_rates_of_the_machine_it_ran_on():
         )
 
 
+def test_an_overlay_is_priced_merged_over_its_config(tiny_plan, tmp_path):
+    """--configfile A B as snakemake merges them: tiny with a third clean model trains it at both sizes."""
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("ml:\n  condition_seeds: {clean: 3}\n")
+    merged = plan_study([TINY, overlay], REPO / "Snakefile")
+    assert merged.config["ml"]["condition_seeds"] == {"adv-0.1": 1, "clean": 3, "flip-0.1": 2}  # merged
+
+    def trained(plan):
+        return sorted(j.wildcards["model"] for j in plan.jobs if j.rule == "train")
+
+    added = list(trained(merged))
+    for model in trained(tiny_plan):
+        added.remove(model)
+    assert added == ["clean/seed2", "clean/seed2"]  # L = 2 and 4
+
+
 def test_cli_json_for_tiny(tiny_plan, capsys):
     main(["--configfile", str(TINY), "--snakefile", str(REPO / "Snakefile"), "--cores", "2", "--json"])
     est = json.loads(capsys.readouterr().out)

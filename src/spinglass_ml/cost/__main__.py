@@ -1,4 +1,4 @@
-"""The command line: ``python -m spinglass_ml.cost --configfile FILE [--cores N] [--json]``."""
+"""The command line: ``python -m spinglass_ml.cost --configfile FILE [FILE ...] [--cores N] [--json]``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from spinglass_ml.mc.simulation import available_cpus
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m spinglass_ml.cost", description=package_doc.split("\n\n")[0])
-    p.add_argument("--configfile", required=True, help="the config to price, as given to snakemake")
+    p.add_argument(
+        "--configfile",
+        required=True,
+        nargs="+",
+        help="the config to price (several: merged in order), as given to snakemake",
+    )
     p.add_argument(
         "--snakefile", default="Snakefile", help="the workflow (default: Snakefile, from the root)"
     )
@@ -39,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         plan = plan_study(a.configfile, a.snakefile)
     except (ValueError, ApiError, WorkflowError) as err:
         p.exit(1, f"{p.prog}: {err}\n")
-    est = estimate(plan, load_rates(a.benchmark, a.train_benchmark), cores, a.configfile)
+    est = estimate(plan, load_rates(a.benchmark, a.train_benchmark), cores, " ".join(a.configfile))
     print(json.dumps(est, indent=1) if a.json else format_table(est))
 
 

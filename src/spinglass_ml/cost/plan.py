@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,10 +75,11 @@ def _scratch_checkout(root: Path, folder: Path) -> None:
             (folder / entry.name).symlink_to(entry)
 
 
-def plan_study(configfile: str | Path, snakefile: str | Path = "Snakefile") -> Plan:
-    """Dry-run ``snakefile`` with ``configfile`` as if from the root of its checkout, but in a scratch working
-    directory without results (:func:`_scratch_checkout`), so that every job of the study is planned whatever
-    has been computed already; Snakemake's own output is suppressed.
+def plan_study(configfile: str | Path | Sequence[str | Path], snakefile: str | Path = "Snakefile") -> Plan:
+    """Dry-run ``snakefile`` with ``configfile`` (one file, or several merged in order as ``--configfile A B``
+    merges them) as if from the root of its checkout, but in a scratch working directory without results
+    (:func:`_scratch_checkout`), so that every job of the study is planned whatever has been computed already;
+    Snakemake's own output is suppressed.
 
     Raises what Snakemake raises for an invalid config or workflow (the config checks of the workflow name
     every offending key).
@@ -87,7 +88,8 @@ def plan_study(configfile: str | Path, snakefile: str | Path = "Snakefile") -> P
     from snakemake.logging import logger
     from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
 
-    configfile, snakefile = Path(configfile).absolute(), Path(snakefile).absolute()
+    files = [configfile] if isinstance(configfile, str | Path) else list(configfile)
+    configfiles, snakefile = [Path(f).absolute() for f in files], Path(snakefile).absolute()
     collector = _JobInfo()
     cwd = Path.cwd()
     try:
@@ -97,7 +99,7 @@ def plan_study(configfile: str | Path, snakefile: str | Path = "Snakefile") -> P
             _scratch_checkout(snakefile.parent, Path(tmp))
             workflow_api = api.workflow(
                 resource_settings=ResourceSettings(cores=_UNCAPPED_CORES),
-                config_settings=ConfigSettings(configfiles=[configfile]),
+                config_settings=ConfigSettings(configfiles=configfiles),
                 snakefile=snakefile,
                 workdir=Path(tmp),
             )
