@@ -248,7 +248,7 @@ def test_an_overlay_is_priced_merged_over_its_config(tiny_plan, tmp_path):
     def trained(plan):
         return sorted(j.wildcards["model"] for j in plan.jobs if j.rule == "train")
 
-    added = list(trained(merged))
+    added = trained(merged)
     for model in trained(tiny_plan):
         added.remove(model)
     assert added == ["clean/seed2", "clean/seed2"]  # L = 2 and 4

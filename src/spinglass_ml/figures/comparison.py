@@ -218,10 +218,9 @@ def threshold_response_figure(
         headline = np.array([p[3] == "headline" for p in series], bool)
         if x.size == 0:
             continue
-        drawn_open = (~headline & np.isfinite(y)).any()
+        drawn_filled, drawn_open = (headline & np.isfinite(y)).any(), (~headline & np.isfinite(y)).any()
         slope = slope_text.get(family, "")
-        filled_label = labels[family] + ("" if drawn_open else slope)
-        filled_label = filled_label if (headline & np.isfinite(y)).any() else None
+        filled_label = labels[family] + ("" if drawn_open else slope) if drawn_filled else None
         errorbar(ax, x, np.where(headline, y, np.nan), e, color=color, marker=marker, label=filled_label)
         open_label = f"{labels[family]} (collapse){slope}" if drawn_open else None
         errorbar(ax, x, np.where(headline, np.nan, y), e, color=color, marker=marker, markerfacecolor="white",
