@@ -74,6 +74,11 @@ def test_simulate_price_by_hand():
     bim = price_simulate(Chunk("bimodal", 6, 8192, 100, 16, 20), "auto", rates)
     assert bim.work_s == pytest.approx(7_247_757_312 * 0.330e-9 * 1.19)
     assert bim.wall_s(8) == pytest.approx(0.17 + bim.work_s / 2)
+    # a hot end of 10 more temperatures: the attempts of 30, the stored data of 20
+    hot = Chunk("gaussian", 6, 32768, 50, 20, 20, n_hot=10)
+    assert price_simulate(hot, "auto", rates).work_s == pytest.approx(1.5 * work)
+    assert hot.nbytes()["overlaps"] == Chunk("gaussian", 6, 32768, 50, 20, 20).nbytes()["overlaps"]
+    assert hot.nbytes()["ladder/swap_acceptance"] == 50 * 29 * 8
     # L = 12 is as far from 8 as from 16: the larger one's figure
     assert rates.ns_per_attempt("multispin", "bimodal", 12) == 0.242
 

@@ -12,6 +12,7 @@ from spinglass_ml.mc.chunks import (
     ATTRIBUTES,
     DATASETS,
     FORMAT_VERSION,
+    LADDER_DATASETS,
     CorruptChunkError,
     FormatVersionError,
     read_chunk,
@@ -112,3 +113,28 @@ def test_failed_write_leaves_nothing_at_the_final_path(tmp_path, data):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError, match="contract"):
         write_chunk(path, {k: v for k, v in data.items() if k != "q4"}, ATTRS)
+
+
+def test_a_ladder_with_a_hot_end_round_trips_and_a_broken_one_is_rejected(tmp_path):
+    T = temperature_grid(1.0, 2.0, 8)
+    data = simulate_chunk(disorder="bimodal", L=4, temperatures=T, sweeps=64, n_con=4, seed=5,
+                          first_instance=2, n_instances=3, threads=1, measured=6)  # fmt: skip
+    path = tmp_path / "chunk0.h5"
+    write_chunk(path, data, ATTRS)
+    got, _ = read_chunk(path, [*DATASETS, *LADDER_DATASETS])
+    assert got["ladder/swap_acceptance"].shape == (3, 7) and got["swap_acceptance"].shape == (3, 5)
+    np.testing.assert_array_equal(got["ladder/temperatures"], T)
+    with pytest.raises(ValueError, match="ladder/swap_acceptance"):  # both ladder datasets or neither
+        write_chunk(
+            tmp_path / "half.h5", {k: v for k, v in data.items() if k != "ladder/swap_acceptance"}, ATTRS
+        )
+    with h5py.File(path, "r+") as f:
+        del f["ladder/temperatures"]
+        f["ladder/temperatures"] = T[:6]  # no temperature beyond the measured ones
+    with pytest.raises(CorruptChunkError, match="ladder"):
+        read_chunk(path)
+
+
+def test_ladder_datasets_of_a_chunk_without_a_hot_end_are_named_as_absent(written):
+    with pytest.raises(KeyError, match="hot end"):
+        read_chunk(written, ["ladder/temperatures"])

@@ -21,6 +21,7 @@ from spinglass_ml.mc.schedule import (
     measured_sweeps,
     n_log_bins,
     temperature_grid,
+    temperature_ladder,
     window_count,
 )
 from spinglass_ml.mc.simulation import (
@@ -285,7 +286,8 @@ def test_therm_runs_share_couplings_with_full_runs():
 def test_killed_and_resumed_run_is_bit_identical(tmp_path):
     ckpt = tmp_path / "state.npz"
     script = textwrap.dedent(f"""
-        from spinglass_ml.mc.simulation import simulate_chunk, temperature_grid
+        from spinglass_ml.mc.schedule import temperature_grid
+        from spinglass_ml.mc.simulation import simulate_chunk
         simulate_chunk(disorder="bimodal", L=6, temperatures=temperature_grid(1.05, 1.25, 12), sweeps=20000,
                        n_con=5, seed=3, first_instance=0, n_instances=4, threads=1,
                        checkpoint_path={str(ckpt)!r}, checkpoint_interval=0.0)
@@ -360,6 +362,34 @@ def test_temperature_grid():
     np.testing.assert_allclose(np.diff(temperature_grid(1, 2, 5, "linear")), 0.25)
     with pytest.raises(ValueError, match="temperatures"):
         temperature_grid(1.2, 1.0, 5)
+
+
+def test_temperature_ladder_appends_a_geometric_hot_end():
+    spec = {"min": 0.8, "max": 1.21, "n": 20, "spacing": "geometric"}
+    np.testing.assert_array_equal(temperature_ladder(spec), temperature_grid(0.8, 1.21, 20))
+    T = temperature_ladder({**spec, "hot": {"max": 2.0, "n": 8}})
+    assert T.size == 28 and T[-1] == pytest.approx(2.0)
+    np.testing.assert_array_equal(T[:20], temperature_grid(0.8, 1.21, 20))
+    np.testing.assert_allclose(T[20:] / T[19:-1], (2.0 / 1.21) ** (1 / 8))
+    with pytest.raises(ValueError, match="temperatures.hot"):
+        temperature_ladder({**spec, "hot": {"max": 1.1, "n": 4}})
+
+
+def test_a_hot_end_is_simulated_but_not_stored():
+    """The measured temperatures of a run on a ladder with a hot end are its first n, as run_pt returns them;
+    the ladder group keeps every temperature and every swap rate; without a hot end there is no group."""
+    T = temperature_grid(0.8, 2.0, 8)
+    whole, kept = chunk(temperatures=T), chunk(temperatures=T, measured=5)
+    for key in ("energy", "link_overlap", "q2", "q4", "qk2", "logbins/q2", "overlaps", "final_spins"):
+        np.testing.assert_array_equal(kept[key], whole[key][:, :5], err_msg=key)
+    np.testing.assert_array_equal(kept["swap_acceptance"], whole["swap_acceptance"][:, :4])
+    np.testing.assert_array_equal(kept["ladder/swap_acceptance"], whole["swap_acceptance"])
+    np.testing.assert_array_equal(kept["ladder/temperatures"], T)
+    np.testing.assert_array_equal(kept["temperatures"], T[:5])
+    assert not any(key.startswith("ladder/") for key in whole)
+    assert set(kept) - set(whole) == {"ladder/temperatures", "ladder/swap_acceptance"}
+    with pytest.raises(ValueError, match="^measured"):
+        chunk(temperatures=T, measured=9)
 
 
 def test_benchmark_reports_every_path_against_numpy_and_plain():

@@ -8,7 +8,7 @@ import pytest
 import test_kernel  # its chunk and assert_same (tests/mc is on the path: pytest's default import mode)
 from test_kernel import GAUSS_T, assert_same
 
-from spinglass_ml.mc.chunks import read_chunk
+from spinglass_ml.mc.chunks import DATASETS, LADDER_DATASETS, read_chunk
 from spinglass_ml.mc.prefixes import chainable, prefix_stages
 from spinglass_ml.mc.schedule import temperature_grid
 from spinglass_ml.mc.simulation import STREAM_MC, instance_couplings, instance_seed, run_pt, simulate_to_file
@@ -75,15 +75,20 @@ def test_checkpointed_run_resumes_past_a_finished_prefix(tmp_path):
     assert_same(resumed, run_pt(*args, threads=1))
 
 
-def test_prefix_files_are_the_files_of_separate_runs(tmp_path):
-    spec = {"min": 0.8, "max": 1.21, "n": 4, "spacing": "geometric"}
+@pytest.mark.parametrize("hot", [None, {"max": 2.0, "n": 2}])
+def test_prefix_files_are_the_files_of_separate_runs(tmp_path, hot):
+    spec = {"min": 0.8, "max": 1.21, "n": 4, "spacing": "geometric", **({"hot": hot} if hot else {})}
     run = {"L": 4, "sweeps": 256, "n_con": 4, "first_instance": 2, "n_instances": 3}
     kw = dict(disorder="gaussian", temperatures=spec, seed=5, threads=1)
     simulate_to_file(tmp_path / "full.h5", run=run, prefix_paths={64: tmp_path / "prefix.h5"}, **kw)
     simulate_to_file(tmp_path / "alone.h5", run={**run, "sweeps": 64}, **kw)
     simulate_to_file(tmp_path / "full_alone.h5", run=run, **kw)
+    names = [*DATASETS, *(LADDER_DATASETS if hot else ())]
     for recorded, alone in [("prefix.h5", "alone.h5"), ("full.h5", "full_alone.h5")]:
-        (a, a_attrs), (b, b_attrs) = read_chunk(tmp_path / recorded), read_chunk(tmp_path / alone)
+        (a, a_attrs), (b, b_attrs) = (
+            read_chunk(tmp_path / recorded, names),
+            read_chunk(tmp_path / alone, names),
+        )
         assert_same(a, b)
         assert dict(a_attrs) == dict(b_attrs)
     assert read_chunk(tmp_path / "prefix.h5")[1]["sweeps"] == 64

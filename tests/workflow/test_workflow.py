@@ -201,6 +201,10 @@ def _tmin_not_below_tmax(c):
     c["mc"]["gaussian"]["temperatures"]["min"] = c["mc"]["gaussian"]["temperatures"]["max"]
 
 
+def _hot_end_below_tmax(c):
+    c["mc"]["gaussian"]["temperatures"]["hot"] = {"max": 1.0, "n": 4}
+
+
 def _extra_key(c):
     c["mc"]["bimodal"]["sizes"][1]["replicas"] = 4
 
@@ -307,6 +311,7 @@ def _zero_seeds(c):
         (_unknown_disorder, "mc.uniform"),
         (_n_con_too_large, "mc.bimodal.sizes[0].n_con"),
         (_tmin_not_below_tmax, "mc.gaussian.temperatures.min"),
+        (_hot_end_below_tmax, "mc.gaussian.temperatures.hot.max"),
         (_extra_key, "mc.bimodal.sizes[1].replicas"),
         (_wrong_type, "mc.bimodal.sizes[0].instances"),
         (_duplicate_size, "mc.gaussian.sizes[1].L"),

@@ -82,6 +82,13 @@ def validate_config(config, schema_path):
                     f"config key 'mc.{disorder}.temperatures.min': {temps['min']} must be below "
                     f"mc.{disorder}.temperatures.max = {temps['max']}"
                 )
+            if temps.get("hot") and temps["hot"]["max"] <= temps["max"]:
+                problems.append(
+                    f"config key 'mc.{disorder}.temperatures.hot.max': {temps['hot']['max']} must be above "
+                    f"mc.{disorder}.temperatures.max = {temps['max']}"
+                )
+            if temps["n"] + (temps["hot"]["n"] if temps.get("hot") else 0) > 256:
+                problems.append(f"config key 'mc.{disorder}.temperatures.hot.n': n + hot.n exceeds 256")
             seen = set()
             for i, size in enumerate(ens["sizes"]):
                 key = f"mc.{disorder}.sizes[{i}]"
@@ -405,10 +412,19 @@ def chunk_range(wildcards):
 
 
 def simulate_temperatures(wildcards):
-    """Temperature-grid spec of the chunk's disorder, its keys in one order (min, max, n, spacing): how a config
-    file orders the mapping is spelling, and must not rerun the Monte Carlo."""
+    """Temperature-grid spec of the chunk's disorder, its keys in one order (min, max, n, spacing, hot: max, n):
+    how a config file orders the mapping is spelling, and must not rerun the Monte Carlo."""
     spec = config["mc"][wildcards.disorder]["temperatures"]
-    return {key: spec[key] for key in ("min", "max", "n", "spacing") if key in spec}
+    ordered = {key: spec[key] for key in ("min", "max", "n", "spacing") if key in spec}
+    if spec.get("hot"):
+        ordered["hot"] = {key: spec["hot"][key] for key in ("max", "n")}
+    return ordered
+
+
+def ladder_size(disorder):
+    """Temperatures the parallel tempering of a disorder simulates: the measured grid and its hot end."""
+    spec = config["mc"][disorder]["temperatures"]
+    return spec["n"] + (spec["hot"]["n"] if spec.get("hot") else 0)
 
 
 def simulate_threads(wildcards):
@@ -432,7 +448,7 @@ def simulate_mem_mb(wildcards):
     """Memory request in MB: twice the chunk's arrays (int8 snapshots and final spins, float32 spins of both
     replicas, per-site couplings), plus 1 GiB for the interpreter and libraries."""
     run = simulate_run(wildcards)
-    n_T = config["mc"][wildcards.disorder]["temperatures"]["n"]
+    n_T = ladder_size(wildcards.disorder)
     nbytes = run["n_instances"] * run["L"] ** 3 * (n_T * (run["n_con"] + 2 + 8) + 24)
     return 1024 + math.ceil(2 * nbytes / 2**20)
 
@@ -443,7 +459,7 @@ def simulate_runtime(wildcards, threads, attempt):
     x1.5 for safety, x attempt so that a retry after a time-out gets longer (and resumes from its checkpoint).
     """
     run = simulate_run(wildcards)
-    n_T = config["mc"][wildcards.disorder]["temperatures"]["n"]
+    n_T = ladder_size(wildcards.disorder)
     flips = run["n_instances"] * 2 * n_T * run["L"] ** 3 * run["sweeps"]
     seconds = flips * config["mc"]["ns_per_flip"] * 1e-9 / min(threads, run["n_instances"])
     return attempt * (10 + math.ceil(1.5 * seconds / 60))

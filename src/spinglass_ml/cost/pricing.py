@@ -90,7 +90,8 @@ def size_entry(config: Mapping[str, Any], disorder: str, L: int) -> Mapping[str,
 @dataclass(frozen=True)
 class Chunk:
     """One simulate job's chunk: ``n_instances`` instances of size L at ``n_T`` temperatures, ``sweeps``
-    sweeps, ``n_con`` snapshots per (instance, temperature)."""
+    sweeps, ``n_con`` snapshots per (instance, temperature); the parallel tempering simulates ``n_hot`` more
+    temperatures above them (the hot end of the ladder)."""
 
     disorder: str
     L: int
@@ -98,6 +99,7 @@ class Chunk:
     n_instances: int
     n_T: int
     n_con: int
+    n_hot: int = 0
 
     @classmethod
     def of(cls, wildcards: Mapping[str, str], config: Mapping[str, Any]) -> Chunk:
@@ -106,8 +108,14 @@ class Chunk:
         size = size_entry(config, disorder, L)
         first = int(wildcards["chunk"]) * size["chunk"]
         n = min(size["chunk"], size["instances"] - first)
-        n_T = config["mc"][disorder]["temperatures"]["n"]
-        return cls(disorder, L, int(wildcards["sweeps"]), n, n_T, size["n_con"])
+        temps = config["mc"][disorder]["temperatures"]
+        hot = temps["hot"]["n"] if temps.get("hot") else 0
+        return cls(disorder, L, int(wildcards["sweeps"]), n, temps["n"], size["n_con"], hot)
+
+    @property
+    def n_ladder(self) -> int:
+        """Temperatures the parallel tempering simulates."""
+        return self.n_T + self.n_hot
 
     @classmethod
     def of_path(cls, path: str, config: Mapping[str, Any]) -> Chunk:
@@ -120,7 +128,8 @@ class Chunk:
     def nbytes(self) -> dict[str, int]:
         """Uncompressed bytes of each dataset of the chunk file (``overlaps``: n_i x n_T x n_con x L^3 int8);
         in the file ``overlaps`` is gzip-compressed, and HDF5 adds its metadata."""
-        shapes = chunk_shapes(self.n_instances, self.n_T, self.n_con, self.L, n_log_bins(self.sweeps))
+        shapes = chunk_shapes(self.n_instances, self.n_T, self.n_con, self.L, n_log_bins(self.sweeps),
+                              self.n_ladder)  # fmt: skip
         return {
             name: np.dtype(dtype).itemsize * int(np.prod(shape, dtype=np.int64))
             for name, (dtype, shape) in shapes.items()
@@ -135,7 +144,7 @@ def price_simulate(chunk: Chunk, kernel: str, rates: Rates) -> Price:
     words = math.ceil(chunk.n_instances / LANES)
     lanes = words * LANES if path == "multispin" else chunk.n_instances
     ns = rates.ns_per_attempt(path, chunk.disorder, chunk.L) * JOB_OVERHEAD[path]
-    work = attempts(lanes, chunk.n_T, chunk.L, chunk.sweeps) * ns * 1e-9
+    work = attempts(lanes, chunk.n_ladder, chunk.L, chunk.sweeps) * ns * 1e-9
     return Price(STARTUP_S["simulate"], work, words if path == "multispin" else chunk.n_instances)
 
 

@@ -100,7 +100,7 @@ def estimate(plan: Plan, rates: Rates, cores: int, configfile: str = "") -> dict
         monte_carlo.append({
             "disorder": disorder, "L": L, "sweeps": sweeps,
             "path": kernel_path(disorder, L, plan.config["mc"]["kernel"]),
-            "attempts": sum(attempts(c.n_instances, c.n_T, c.L, c.sweeps) for j, c in members if j),
+            "attempts": sum(attempts(c.n_instances, c.n_ladder, c.L, c.sweeps) for j, c in members if j),
             **_summary([j for j, _ in members if j], cores),
             "overlap_bytes": sum(s["overlaps"] for s in sizes),
             "file_bytes": sum(sum(s.values()) for s in sizes),

@@ -27,10 +27,13 @@ ATTRIBUTES = ("L", "disorder", "sweeps", "seed", "first_instance", "n_instances"
               "package_version", "config_hash", "format_version")  # fmt: skip
 
 
-def _shapes(n_i: int, n_T: int, n_con: int, L: int, n_bins: int) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """Expected (dtype kind and size, shape) of every dataset."""
+def _shapes(
+    n_i: int, n_T: int, n_con: int, L: int, n_bins: int, n_ladder: int = 0
+) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Expected (dtype kind and size, shape) of every dataset; with a ladder of ``n_ladder > n_T``
+    temperatures (a hot end above the measured ones), also the ladder's temperatures and swap acceptance."""
     grid = (L, L, L)
-    return {
+    shapes = {
         "temperatures": ("f8", (n_T,)),
         "couplings": ("f4", (n_i, 3, *grid)),
         "overlaps": ("i1", (n_i, n_T, n_con, *grid)),
@@ -45,9 +48,15 @@ def _shapes(n_i: int, n_T: int, n_con: int, L: int, n_bins: int) -> dict[str, tu
         "swap_acceptance": ("f8", (n_i, n_T - 1)),
         "final_spins": ("i1", (n_i, n_T, 2, *grid)),
     }
+    if n_ladder > n_T:
+        shapes.update({"ladder/temperatures": ("f8", (n_ladder,)),
+                       "ladder/swap_acceptance": ("f8", (n_i, n_ladder - 1))})  # fmt: skip
+    return shapes
 
 
 DATASETS = tuple(_shapes(1, 2, 1, 2, 1))
+# present only in the chunks of a ladder with a hot end (``mc.<disorder>.temperatures.hot``)
+LADDER_DATASETS = tuple(name for name in _shapes(1, 2, 1, 2, 1, 3) if name not in DATASETS)
 
 
 class CorruptChunkError(OSError):
@@ -65,16 +74,19 @@ def write_chunk(path: str | Path, data: dict[str, np.ndarray], attrs: dict) -> N
     ----------
     path : final path; the data go to a temporary file in the same folder that is renamed into place
         only once complete, so an interrupted job never leaves a file at ``path``
-    data : every dataset of the contract (extra keys are an error)
+    data : every dataset of the contract, and both or neither of :data:`LADDER_DATASETS` (other keys are an
+        error)
     attrs : every attribute of the contract except ``package_version`` and ``format_version``, which are added
         here
     """
     path = Path(path)
     attrs = {**attrs, "package_version": package_version(), "format_version": FORMAT_VERSION}
     missing = set(ATTRIBUTES) - set(attrs)
-    if missing or set(data) != set(DATASETS):
+    has_ladder = bool(set(LADDER_DATASETS) & set(data))
+    expected = set(DATASETS) | (set(LADDER_DATASETS) if has_ladder else set())
+    if missing or set(data) != expected:
         raise ValueError(f"write_chunk: missing attributes {sorted(missing)} or datasets "
-                         f"{sorted(set(DATASETS) ^ set(data))} against the contract")  # fmt: skip
+                         f"{sorted(expected ^ set(data))} against the contract")  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -130,8 +142,15 @@ def _check(path: Path) -> dict:
                 raise CorruptChunkError(f"{path}: missing dataset '{name}'")
         n_T = f["temperatures"].shape[0]
         n_bins = f["logbins/energy"].shape[-1]
-        want = _shapes(int(attrs["n_instances"]), n_T, int(attrs["n_con"]), int(attrs["L"]), n_bins)
+        n_ladder = f["ladder/temperatures"].shape[0] if "ladder/temperatures" in f else 0
+        want = _shapes(int(attrs["n_instances"]), n_T, int(attrs["n_con"]), int(attrs["L"]), n_bins, n_ladder)
+        if "ladder" in f and n_ladder <= n_T:
+            raise CorruptChunkError(
+                f"{path}: its group 'ladder' needs temperatures beyond the {n_T} measured"
+            )
         for name, (dtype, shape) in want.items():
+            if name not in f:
+                raise CorruptChunkError(f"{path}: missing dataset '{name}'")
             ds = f[name]
             if ds.dtype != np.dtype(dtype) or ds.shape != shape:
                 raise CorruptChunkError(
@@ -157,9 +176,13 @@ def read_chunk(path: str | Path, datasets: Iterable[str] | None = None) -> tuple
         raise CorruptChunkError(f"{path}: no such file")
     attrs = _check(path)
     names = DATASETS if datasets is None else tuple(datasets)
-    unknown = set(names) - set(DATASETS)
+    unknown = set(names) - set(DATASETS) - set(LADDER_DATASETS)
     if unknown:
         raise ValueError(f"read_chunk: unknown datasets {sorted(unknown)}; the contract has {DATASETS}")
+    with h5py.File(path, "r") as f:
+        absent = [name for name in names if name not in f]
+    if absent:
+        raise KeyError(f"{path}: has no {absent} (written without a hot end of the ladder)")
     try:
         with h5py.File(path, "r") as f:
             data = {name: f[name][()] for name in names}

@@ -8,6 +8,8 @@ that both count the same sweeps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 MEASURE_EVERY = 4  # measure on every 4th sweep (plus the first 8 and the last): see measured_sweeps
@@ -24,6 +26,22 @@ def temperature_grid(tmin: float, tmax: float, n: int, spacing: str = "geometric
     if spacing == "linear":
         return np.linspace(tmin, tmax, n)
     raise ValueError(f"temperatures: spacing must be 'geometric' or 'linear', got {spacing!r}")
+
+
+def temperature_ladder(spec: Mapping) -> np.ndarray:
+    """The parallel-tempering ladder of a grid spec ``{min, max, n, spacing[, hot]}``, float64 ascending.
+
+    Its first ``n`` temperatures are :func:`temperature_grid`, the measured ones. ``hot: {max, n}`` appends
+    ``hot.n`` temperatures above ``max``, geometric up to ``hot.max``: they are simulated, never measured, and
+    give the low temperatures a fast-decorrelating hot end (a grid that stops near T_c equilibrates slowly).
+    """
+    grid = temperature_grid(spec["min"], spec["max"], spec["n"], spec.get("spacing", "geometric"))
+    hot = spec.get("hot")
+    if not hot:
+        return grid
+    if not hot["max"] > spec["max"] or int(hot["n"]) != hot["n"] or hot["n"] < 1:
+        raise ValueError(f"temperatures.hot: need max > {spec['max']} and n >= 1, got {dict(hot)}")
+    return np.concatenate([grid, np.geomspace(spec["max"], hot["max"], int(hot["n"]) + 1)[1:]])
 
 
 def measured_sweeps(sweeps: int) -> np.ndarray:

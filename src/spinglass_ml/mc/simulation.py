@@ -56,7 +56,7 @@ from spinglass_ml.mc.lattice import (
 )
 from spinglass_ml.mc.prefixes import carry_on, prefix_stages
 from spinglass_ml.mc.readout import readout
-from spinglass_ml.mc.schedule import MEASURE_EVERY, temperature_grid
+from spinglass_ml.mc.schedule import MEASURE_EVERY, temperature_ladder
 from spinglass_ml.mc.state import (
     LANES,
     MultispinState,
@@ -285,12 +285,18 @@ def simulate_chunk(
     checkpoint_interval: float = 600.0,
     progress: Callable[[str], None] | None = None,
     kernel: str = "auto",
+    measured: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Simulate disorder instances ``first_instance .. first_instance + n_instances - 1``.
 
+    ``temperatures`` is the whole parallel-tempering ladder; only its first ``measured`` (all by default) are
+    kept, the rest is a hot end that speeds up equilibration (:func:`.schedule.temperature_ladder`).
+
     Returns every dataset of the Monte Carlo HDF5 contract (``temperatures``, ``couplings`` and the
-    outputs of :func:`run_pt` except ``final_energy``), ready for :func:`spinglass_ml.mc.chunks.write_chunk`;
-    with ``prefixes``, also ``prefixes``: {S': the same datasets of the S'-sweep prefix data set}.
+    outputs of :func:`run_pt` except ``final_energy``) at the measured temperatures, ready for
+    :func:`spinglass_ml.mc.chunks.write_chunk`, plus ``ladder/temperatures`` and ``ladder/swap_acceptance``
+    of the whole ladder if it has a hot end; with ``prefixes``, also ``prefixes``: {S': the same datasets of
+    the S'-sweep prefix data set}.
     """
     if disorder not in DISORDERS:
         raise ValueError(f"disorder: must be one of {DISORDERS}, got {disorder!r}")
@@ -306,17 +312,31 @@ def simulate_chunk(
     couplings = np.stack([instance_couplings(seed, disorder, L, i) for i in ids])
     mc_seeds = [instance_seed(seed, disorder, L, i, STREAM_MC) for i in ids]
     T = np.asarray(temperatures, dtype=np.float64)
+    if measured is not None and not 2 <= measured <= T.size:
+        raise ValueError(f"measured: need 2 <= measured <= {T.size} temperatures, got {measured}")
+    n = T.size if measured is None else int(measured)
     out = run_pt(
         couplings, T, sweeps, n_con, mc_seeds, prefixes=prefixes, threads=threads,
         checkpoint_path=checkpoint_path, checkpoint_interval=checkpoint_interval, progress=progress,
         kernel=kernel,
     )  # fmt: skip
-    datasets = [out, *out.get("prefixes", {}).values()]
-    for d in datasets:
-        del d["final_energy"]
-    for d in datasets[1:]:
-        d.update(temperatures=T, couplings=couplings)
-    return {"temperatures": T, "couplings": couplings, **out}
+    prefixes = {s: _measured(d, T, n, couplings) for s, d in out.pop("prefixes", {}).items()}
+    return {**_measured(out, T, n, couplings), **({"prefixes": prefixes} if prefixes else {})}
+
+
+def _measured(out: dict, T: np.ndarray, n: int, couplings: np.ndarray) -> dict[str, np.ndarray]:
+    """The contract's datasets of one :func:`run_pt` result on ladder T, kept at its first n temperatures."""
+    ladder = (
+        {"ladder/temperatures": T, "ladder/swap_acceptance": out["swap_acceptance"]} if n < T.size else {}
+    )
+    kept = {key: out[key][:, : n - 1 if key == "swap_acceptance" else n] for key in _PER_TEMPERATURE}
+    return {"temperatures": T[:n], "couplings": couplings, **{key: kept.get(key, out[key]) for key in out
+            if key != "final_energy"}, **ladder}  # fmt: skip
+
+
+# the datasets of run_pt with a temperature axis (axis 1), as kept at the measured temperatures
+_PER_TEMPERATURE = ("energy", "link_overlap", "q2", "q4", "qk2", "logbins/energy", "logbins/link_overlap",
+                    "logbins/q2", "swap_acceptance", "overlaps", "final_spins")  # fmt: skip
 
 
 def config_hash(disorder: str, temperatures: Mapping, run: Mapping, seed: int, kernel: str) -> str:
@@ -343,7 +363,7 @@ def simulate_to_file(
 
     Parameters
     ----------
-    temperatures : the grid spec ``{min, max, n, spacing}`` (:func:`.schedule.temperature_grid`)
+    temperatures : the grid spec ``{min, max, n, spacing[, hot]}`` (:func:`.schedule.temperature_ladder`)
     run : ``{L, sweeps, n_con, first_instance, n_instances}``
     checkpoint_path : resumed if it holds this exact run; removed once the chunk is written
     prefix_paths : {S': path} of prefix data sets (:mod:`.prefixes`) to write too, each the file a run of S'
@@ -352,14 +372,11 @@ def simulate_to_file(
     prefix_paths = dict(prefix_paths or {})
     report = progress or (lambda msg: None)
     report(f"chunk {json.dumps(dict(run), sort_keys=True)} of {disorder}, prefixes {sorted(prefix_paths)}")
-    grid = temperature_grid(
-        temperatures["min"], temperatures["max"], temperatures["n"], temperatures["spacing"]
-    )
     data = simulate_chunk(
-        disorder=disorder, L=run["L"], temperatures=grid, sweeps=run["sweeps"], n_con=run["n_con"], seed=seed,
-        first_instance=run["first_instance"], n_instances=run["n_instances"], prefixes=list(prefix_paths),
-        threads=threads, checkpoint_path=checkpoint_path, checkpoint_interval=checkpoint_interval,
-        progress=progress, kernel=kernel,
+        disorder=disorder, L=run["L"], temperatures=temperature_ladder(temperatures), sweeps=run["sweeps"],
+        n_con=run["n_con"], seed=seed, first_instance=run["first_instance"], n_instances=run["n_instances"],
+        prefixes=list(prefix_paths), threads=threads, checkpoint_path=checkpoint_path,
+        checkpoint_interval=checkpoint_interval, progress=progress, kernel=kernel, measured=temperatures["n"],
     )  # fmt: skip
     prefixes = data.pop("prefixes", {})
     outputs = [(s, prefix_paths[s], prefixes[s]) for s in sorted(prefixes)] + [(run["sweeps"], path, data)]
