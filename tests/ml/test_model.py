@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from spinglass_ml.ml.model import build_model, expected_parameter_count, load_model, output_side, window_sites
+from spinglass_ml.ml.model import (
+    LatticeConv3D,
+    build_model,
+    expected_parameter_count,
+    load_model,
+    output_side,
+    window_sites,
+)
 
 
 @pytest.mark.parametrize("L", [4, 5, 8, 16])
@@ -93,6 +100,20 @@ def test_convolution_equals_keras_conv3d_on_the_wrapped_lattice(L, kernel, strid
     assert results[0][0].shape == (3, m, m, m, 4)
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_convolution_of_several_input_channels_equals_keras_conv3d():
+    """Two input channels (the gather interleaves them with the window offsets), periodic, L = 5."""
+    rng = np.random.default_rng(2)
+    conv = LatticeConv3D(3, 3, 2, periodic=True)
+    conv.build((None, 5, 5, 5, 2))
+    conv.kernel.assign(rng.standard_normal((3, 3, 3, 2, 3)).astype(np.float32))
+    conv.bias.assign(rng.standard_normal(3).astype(np.float32))
+    reference = keras.layers.Conv3D(3, 3, strides=2, padding="valid", activation="relu")
+    reference.build((None, 7, 7, 7, 2))
+    reference.set_weights(conv.get_weights())
+    q = tf.constant(rng.choice([-1.0, 1.0], size=(4, 5, 5, 5, 2)).astype(np.float32))
+    np.testing.assert_allclose(conv(q).numpy(), reference(wrap(q, 1)).numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_translation_by_the_stride_translates_the_feature_map():

@@ -4,6 +4,9 @@ whatever the size of the data set."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+
 import numpy as np
 import tensorflow as tf
 
@@ -40,6 +43,7 @@ def make_dataset(
     iter_batches(index, batch_size, seed_sequence, **options)  # checks the arguments now, reads nothing
 
     def generate():  # called by TensorFlow at the start of every pass
+        keep_freed_memory()
         for x, y, _ in iter_batches(index, batch_size, seed_sequence, **options):
             yield x, y
 
@@ -49,7 +53,31 @@ def make_dataset(
     cardinality = tf.data.INFINITE_CARDINALITY if repeat else -(-n // batch_size)
     ds = ds.apply(tf.data.experimental.assert_cardinality(cardinality))
     ds = ds.map(lambda x, y: (tf.cast(x, tf.float32)[..., None], y))
-    return ds.prefetch(prefetch)
+    # no autotuning: the pipeline is fixed, and its thread (which sleeps up to a minute between rounds) held
+    # up the end of a training job until it woke, because destroying an iterator waits for it
+    fixed = tf.data.Options()
+    fixed.autotune.enabled = False
+    return ds.prefetch(prefetch).with_options(fixed)
+
+
+# glibc's mallopt parameters; 1 GiB for both: freed blocks stay in the heap for the next batch's tensors
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _KEEP = -1, -3, 1 << 30
+
+
+def keep_freed_memory() -> None:
+    """Let glibc keep freed memory for reuse (a no-op without glibc).
+
+    TensorFlow's generator dataset sets glibc's trim threshold to 128 kB when it starts, so every tensor
+    larger than that is handed back to the kernel when freed and faulted in afresh when the next step
+    allocates it: that nearly doubled the time of a training step at L = 8 (one core). Called at the start of
+    every pass, after TensorFlow has set its threshold. Allocation does not change any arithmetic."""
+    libc = ctypes.util.find_library("c")
+    if libc is None:
+        return
+    mallopt = getattr(ctypes.CDLL(libc), "mallopt", None)
+    if mallopt is not None:
+        mallopt(_M_TRIM_THRESHOLD, _KEEP)
+        mallopt(_M_MMAP_THRESHOLD, _KEEP)
 
 
 def training_datasets(
