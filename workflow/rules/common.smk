@@ -10,6 +10,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.io import IOFile
 from spinglass_ml.mc.chunks import FORMAT_VERSION
 from spinglass_ml.mc.prefixes import chainable
+from spinglass_ml.mc.schedule import temperature_ladder
 from spinglass_ml.mc.simulation import CHAIN_VERSION
 from spinglass_ml.ml.conditions import label_threshold, parse_condition, training_sweeps
 from spinglass_ml.provenance import code_digest
@@ -423,8 +424,7 @@ def simulate_temperatures(wildcards):
 
 def ladder_size(disorder):
     """Temperatures the parallel tempering of a disorder simulates: the measured grid and its hot end."""
-    spec = config["mc"][disorder]["temperatures"]
-    return spec["n"] + (spec["hot"]["n"] if spec.get("hot") else 0)
+    return len(temperature_ladder(config["mc"][disorder]["temperatures"]))
 
 
 def simulate_threads(wildcards):

@@ -20,7 +20,7 @@ import numpy as np
 from spinglass_ml.cost.plan import PlannedJob
 from spinglass_ml.cost.rates import FORWARD_FRACTION, JOB_OVERHEAD, STARTUP_S, Rates
 from spinglass_ml.mc.chunks import _shapes as chunk_shapes  # the contract: every dataset's dtype and shape
-from spinglass_ml.mc.schedule import n_log_bins
+from spinglass_ml.mc.schedule import n_log_bins, temperature_ladder
 from spinglass_ml.mc.state import LANES
 from spinglass_ml.ml.conditions import parse_condition
 
@@ -109,7 +109,7 @@ class Chunk:
         first = int(wildcards["chunk"]) * size["chunk"]
         n = min(size["chunk"], size["instances"] - first)
         temps = config["mc"][disorder]["temperatures"]
-        hot = temps["hot"]["n"] if temps.get("hot") else 0
+        hot = temperature_ladder(temps).size - temps["n"]
         return cls(disorder, L, int(wildcards["sweeps"]), n, temps["n"], size["n_con"], hot)
 
     @property

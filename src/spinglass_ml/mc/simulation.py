@@ -325,18 +325,14 @@ def simulate_chunk(
 
 
 def _measured(out: dict, T: np.ndarray, n: int, couplings: np.ndarray) -> dict[str, np.ndarray]:
-    """The contract's datasets of one :func:`run_pt` result on ladder T, kept at its first n temperatures."""
-    ladder = (
-        {"ladder/temperatures": T, "ladder/swap_acceptance": out["swap_acceptance"]} if n < T.size else {}
-    )
-    kept = {key: out[key][:, : n - 1 if key == "swap_acceptance" else n] for key in _PER_TEMPERATURE}
-    return {"temperatures": T[:n], "couplings": couplings, **{key: kept.get(key, out[key]) for key in out
-            if key != "final_energy"}, **ladder}  # fmt: skip
-
-
-# the datasets of run_pt with a temperature axis (axis 1), as kept at the measured temperatures
-_PER_TEMPERATURE = ("energy", "link_overlap", "q2", "q4", "qk2", "logbins/energy", "logbins/link_overlap",
-                    "logbins/q2", "swap_acceptance", "overlaps", "final_spins")  # fmt: skip
+    """The contract's datasets of one :func:`run_pt` result on ladder T, kept at its first n temperatures:
+    every dataset but ``final_energy`` has the temperature on axis 1 (``swap_acceptance`` the n - 1 pairs)."""
+    kept = {key: value[:, : n - 1 if key == "swap_acceptance" else n] for key, value in out.items()
+            if key != "final_energy"}  # fmt: skip
+    if n == T.size:
+        return {"temperatures": T, "couplings": couplings, **kept}
+    ladder = {"ladder/temperatures": T, "ladder/swap_acceptance": out["swap_acceptance"]}
+    return {"temperatures": T[:n], "couplings": couplings, **kept, **ladder}
 
 
 def config_hash(disorder: str, temperatures: Mapping, run: Mapping, seed: int, kernel: str) -> str:

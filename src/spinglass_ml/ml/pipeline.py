@@ -5,7 +5,6 @@ whatever the size of the data set."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 import numpy as np
 import tensorflow as tf
@@ -71,10 +70,7 @@ def keep_freed_memory() -> None:
     larger than that is handed back to the kernel when freed and faulted in afresh when the next step
     allocates it: that nearly doubled the time of a training step at L = 8 (one core). Called at the start of
     every pass, after TensorFlow has set its threshold. Allocation does not change any arithmetic."""
-    libc = ctypes.util.find_library("c")
-    if libc is None:
-        return
-    mallopt = getattr(ctypes.CDLL(libc), "mallopt", None)
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the process's own symbols, libc's among them
     if mallopt is not None:
         mallopt(_M_TRIM_THRESHOLD, _KEEP)
         mallopt(_M_MMAP_THRESHOLD, _KEEP)
